@@ -1,0 +1,7 @@
+"""action_ask_company: the booking form's question for `company` (text `ask_company` in bot/texts.py)."""
+
+from actions.common import AskAction
+
+
+class ActionAskCompany(AskAction):
+    slot = "company"

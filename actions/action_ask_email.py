@@ -1,0 +1,7 @@
+"""action_ask_email: the booking form's question for `email` (text `ask_email` in bot/texts.py)."""
+
+from actions.common import AskAction
+
+
+class ActionAskEmail(AskAction):
+    slot = "email"

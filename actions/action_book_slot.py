@@ -1,0 +1,57 @@
+"""action_book_slot: book the offer the visitor clicked, or say why not and offer fresh times."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import apply, call, context_events, offer, visitor
+from bot import runtime
+from bot.errors import BookingError, OfferExpired, OfferNotFound, ProviderError, SlotInPast, SlotTaken
+from bot.i18n import format_when, zone, zone_label
+from bot.texts import say
+
+log = logging.getLogger(__name__)
+
+
+class ActionBookSlot(Action):
+    def name(self) -> str:
+        return "action_book_slot"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        ctx = context_events(tracker)
+        apply(tracker, ctx)
+        offer_id = next(tracker.get_latest_entity_values("slot_id"), None)
+        if not isinstance(offer_id, str) or not offer_id:
+            dispatcher.utter_message(text=say("pick_a_button"))
+            return ctx
+        if not tracker.get_slot("email"):
+            dispatcher.utter_message(text=say("need_details_first"))
+            return ctx + [FollowupAction("booking_form")]
+        svc = runtime.service()
+        try:
+            queue = await call(svc.queue_info, tracker.get_slot("queue"))
+            result = await call(svc.book, tracker.sender_id, offer_id, visitor(tracker, queue.timezone))
+        except (OfferNotFound, OfferExpired, SlotInPast) as exc:
+            log.info("refused offer %r: %s", offer_id[:40], type(exc).__name__)
+            return ctx + await offer(dispatcher, tracker, intro=say("slot_unavailable"))
+        except SlotTaken:
+            return ctx + await offer(dispatcher, tracker, intro=say("slot_taken"))
+        except ProviderError:
+            return ctx + await offer(dispatcher, tracker, intro=say("provider_failed"))
+        except BookingError as exc:
+            log.warning("booking failed: %s", exc)
+            dispatcher.utter_message(text=say("offer_failed"))
+            return ctx
+        tz = zone(result.timezone)
+        when = format_when(result.start, result.end, tz, result.locale)
+        lines = [say("booked", agent=result.agent_name, when=when, zone=zone_label(tz, result.locale))]
+        if result.conference_url:
+            lines.append(say("booked_link", url=result.conference_url))
+        lines.append(say("booked_confirmation", email=tracker.get_slot("email"), code=result.booking_id))
+        dispatcher.utter_message(text="\n".join(lines))
+        return ctx + [SlotSet("offer_cursor", None), SlotSet("callback_offered", False)]

@@ -1,0 +1,60 @@
+"""validate_booking_form: fill e-mail, first name and company from metadata; check answers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import FormValidationAction, Tracker
+from rasa_sdk.events import EventType
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import apply, context_events
+from bot.texts import say
+from bot.visitor import clean_email, clean_first_name, clean_text
+
+
+class ValidateBookingForm(FormValidationAction):
+    def name(self) -> str:
+        return "validate_booking_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        ctx = context_events(tracker)
+        apply(tracker, ctx)
+        return ctx + await super().run(dispatcher, tracker, domain)
+
+    # extract_<slot>: what the page already told us about a known visitor --------------------
+    @staticmethod
+    def _known(tracker: Tracker, slot: str, section: str, key: str) -> dict[str, Any]:
+        if tracker.get_slot(slot) is not None:
+            return {}
+        info = tracker.get_slot(section)
+        value = info.get(key) if isinstance(info, dict) else None
+        return {slot: value} if value else {}
+
+    async def extract_email(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        return self._known(tracker, "email", "person_info", "email")
+
+    async def extract_first_name(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        return self._known(tracker, "first_name", "person_info", "first_name")
+
+    async def extract_company(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        return self._known(tracker, "company", "company_info", "name")
+
+    # validate_<slot> ------------------------------------------------------------------------
+    async def validate_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        email = clean_email(value)
+        if email is None:
+            dispatcher.utter_message(text=say("invalid_email"))
+        return {"email": email}
+
+    async def validate_first_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        name = clean_first_name(value)
+        if name is None:
+            dispatcher.utter_message(text=say("invalid_first_name"))
+        return {"first_name": name}
+
+    async def validate_company(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+        company = clean_text(value, limit=200)
+        if company is None:
+            dispatcher.utter_message(text=say("invalid_company"))
+        return {"company": company}

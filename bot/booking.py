@@ -1,0 +1,495 @@
+"""The booking service: offer, book, confirm. The only writer of bookings.
+
+Booking path (DESIGN.md): an offer is an opaque id bound to one conversation and a time to
+live. Booking it re-checks who is free *now*, picks the agent (round robin), and inserts the
+booking as ``pending`` together with the agent's time blocks in one transaction — the primary
+key of ``booking_blocks`` makes the database refuse a second booking of the same agent at an
+overlapping time, whatever races in Python. Then the provider event is created with the
+booking id as idempotency key, and the booking is marked ``confirmed``. If the provider fails,
+the hold is released and the booking marked ``failed``: nothing is left half-made.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import uuid
+from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Mapping, Sequence
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.calendars.base import AgentRef, CalendarProvider, EventRequest
+from bot.errors import (
+    OfferExpired,
+    OfferNotFound,
+    ProviderError,
+    ProviderUnavailable,
+    SlotInPast,
+    SlotTaken,
+    UnknownQueue,
+)
+from bot.i18n import zone
+from bot.messages.email import Confirmation, build_confirmation, token_context
+from bot.messages.outbox import Outbox
+from bot.messages.tokens import render_text
+from bot.scheduling import AgentSchedule, Interval, Rules, Slot, queue_slots, working_ranges
+from bot.store import Store
+from bot.store.models import (
+    BLOCK_MINUTES,
+    Agent,
+    Booking,
+    BookingBlock,
+    CallbackRequest,
+    Offer,
+    Queue,
+    QueueMember,
+)
+
+log = logging.getLogger(__name__)
+
+HOLDING = ("pending", "confirmed")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class QueueInfo:
+    slug: str
+    name: str
+    timezone: str
+
+
+@dataclass(frozen=True)
+class OfferedSlot:
+    id: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class OfferPage:
+    queue: QueueInfo
+    slots: list[OfferedSlot]
+
+
+@dataclass(frozen=True)
+class Visitor:
+    email: str
+    first_name: str | None = None
+    last_name: str | None = None
+    company_name: str | None = None
+    person: Mapping[str, Any] | None = None
+    company: Mapping[str, Any] | None = None
+    timezone: str = "UTC"
+    locale: str = "en"
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or self.email
+
+    def token_person(self) -> dict[str, Any]:
+        person = dict(self.person or {})
+        person.update({k: v for k, v in (("first_name", self.first_name), ("last_name", self.last_name),
+                                         ("email", self.email)) if v})
+        return person
+
+    def token_company(self) -> dict[str, Any]:
+        company = dict(self.company or {})
+        if self.company_name:
+            company["name"] = self.company_name
+        return company
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    booking_id: str
+    agent_name: str
+    agent_email: str
+    start: datetime
+    end: datetime
+    conference_url: str | None
+    timezone: str
+    locale: str
+
+
+def _blocks(start: datetime, end: datetime) -> list[datetime]:
+    step = timedelta(minutes=BLOCK_MINUTES)
+    # Align down to the block grid so any two overlapping bookings share at least one block.
+    epoch = datetime(2000, 1, 1, tzinfo=timezone.utc)
+    t = epoch + ((start - epoch) // step) * step
+    out = []
+    while t < end:
+        out.append(t)
+        t += step
+    return out
+
+
+def _ref(agent: Agent) -> AgentRef:
+    return AgentRef(id=agent.id, email=agent.email, name=agent.name)
+
+
+class BookingService:
+    def __init__(
+        self,
+        store: Store,
+        providers: Mapping[str, CalendarProvider],
+        outbox: Outbox,
+        *,
+        mail_from: str = "Meetings <meetings@localhost>",
+        default_queue: str = "sales",
+        offer_ttl: timedelta = timedelta(minutes=15),
+        provider_timeout: float = 4.0,
+        clock: Callable[[], datetime] = utcnow,
+    ):
+        self.store = store
+        self.providers = providers
+        self.outbox = outbox
+        self.mail_from = mail_from
+        self.default_queue = default_queue
+        self.offer_ttl = offer_ttl
+        self.provider_timeout = provider_timeout
+        self.clock = clock
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="calendar")
+
+    # ---- queues -----------------------------------------------------------------------
+    def _queue(self, s: Session, slug: str | None) -> Queue:
+        q = None
+        if slug:
+            q = s.execute(select(Queue).where(Queue.slug == slug)).scalar_one_or_none()
+            if q is None:
+                log.info("unknown queue %r, using %r", slug, self.default_queue)
+        if q is None:
+            q = s.execute(select(Queue).where(Queue.slug == self.default_queue)).scalar_one_or_none()
+        if q is None:
+            raise UnknownQueue(f"no queue {slug or self.default_queue!r}; run `python -m bot seed-demo`")
+        return q
+
+    def queue_info(self, slug: str | None) -> QueueInfo:
+        with self.store.session() as s:
+            q = self._queue(s, slug)
+            return QueueInfo(q.slug, q.name, q.timezone)
+
+    @staticmethod
+    def _rules(q: Queue) -> Rules:
+        return Rules(q.meeting_minutes, q.interval_minutes, q.min_notice_minutes, q.window_days)
+
+    # ---- availability -----------------------------------------------------------------
+    def _provider_busy(self, agents: Sequence[Agent], start: datetime, end: datetime) -> dict[int, list[Interval]]:
+        """Busy time from every provider, fetched concurrently with a timeout.
+
+        An agent whose provider fails or times out is left out (fail closed: we never offer
+        time we could not check).
+        """
+        by_provider: dict[str, list[AgentRef]] = {}
+        for a in agents:
+            by_provider.setdefault(a.provider, []).append(_ref(a))
+        futures = {}
+        for name, refs in by_provider.items():
+            provider = self.providers.get(name)
+            if provider is None:
+                log.warning("no provider %r configured; leaving out %d agents", name, len(refs))
+                continue
+            futures[name] = self._pool.submit(provider.busy, refs, start, end)
+        out: dict[int, list[Interval]] = {}
+        for name, fut in futures.items():
+            try:
+                out.update(fut.result(timeout=self.provider_timeout))
+            except (ProviderError, FutureTimeout, OSError) as exc:
+                log.warning("calendar provider %s failed (%s); its agents are left out", name, type(exc).__name__)
+        return out
+
+    def _own_busy(self, s: Session, agent_ids: Sequence[int], start: datetime, end: datetime) -> dict[int, list[Interval]]:
+        out: dict[int, list[Interval]] = {i: [] for i in agent_ids}
+        rows = s.execute(
+            select(Booking.agent_id, Booking.start, Booking.end).where(
+                Booking.agent_id.in_(agent_ids), Booking.status.in_(HOLDING),
+                Booking.start < end, Booking.end > start,
+            )
+        ).all()
+        for agent_id, b_start, b_end in rows:
+            out[agent_id].append(Interval(b_start, b_end))
+        return out
+
+    def _schedules(self, s: Session, agents: Sequence[Agent], start: datetime, end: datetime) -> list[AgentSchedule]:
+        provider_busy = self._provider_busy(agents, start, end)
+        own = self._own_busy(s, [a.id for a in agents], start, end)
+        out = []
+        for a in agents:
+            if a.id not in provider_busy:
+                continue
+            weekly: dict[int, list[tuple[int, int]]] = {}
+            for h in a.hours:
+                weekly.setdefault(h.weekday, []).append((h.start_minute, h.end_minute))
+            out.append(AgentSchedule(a.id, zone(a.timezone), weekly, tuple(provider_busy[a.id] + own[a.id])))
+        return out
+
+    @staticmethod
+    def _members(s: Session, q: Queue, only: Sequence[int] | None = None) -> list[Agent]:
+        stmt = select(Agent).join(QueueMember, QueueMember.agent_id == Agent.id).where(
+            QueueMember.queue_id == q.id, Agent.active.is_(True)
+        )
+        if only is not None:
+            stmt = stmt.where(Agent.id.in_(only))
+        return list(s.execute(stmt.order_by(Agent.id)).scalars())
+
+    # ---- offering -----------------------------------------------------------------------
+    def offer_slots(
+        self, conversation_id: str, queue_slug: str | None, *, after: datetime | None = None, count: int = 5
+    ) -> OfferPage:
+        """The next ``count`` open slots of the queue, each stored as an offer for this conversation."""
+        now = self.clock()
+        with self.store.session() as s:
+            q = self._queue(s, queue_slug)
+            rules = self._rules(q)
+            agents = self._members(s, q)
+            horizon = now + timedelta(days=rules.window_days)
+            slots: list[Slot] = queue_slots(self._schedules(s, agents, now, horizon), rules, now, after=after)
+            page = slots[:count]
+            offered = []
+            for slot in page:
+                offer = Offer(
+                    id=secrets.token_urlsafe(12),
+                    conversation_id=conversation_id,
+                    queue_id=q.id,
+                    start=slot.start,
+                    end=slot.end,
+                    agent_ids=list(slot.agent_ids),
+                    expires_at=now + self.offer_ttl,
+                    created_at=now,
+                )
+                s.add(offer)
+                offered.append(OfferedSlot(offer.id, slot.start, slot.end))
+            return OfferPage(QueueInfo(q.slug, q.name, q.timezone), offered)
+
+    # ---- booking ------------------------------------------------------------------------
+    def _load_offer(self, s: Session, conversation_id: str, offer_id: str) -> Offer:
+        offer = s.get(Offer, offer_id) if isinstance(offer_id, str) and 0 < len(offer_id) <= 32 else None
+        if offer is None or offer.conversation_id != conversation_id:
+            raise OfferNotFound("that time was not offered in this conversation")
+        return offer
+
+    def _free_agents(self, s: Session, offer: Offer, q: Queue) -> list[Agent]:
+        interval = Interval(offer.start, offer.end)
+        agents = self._members(s, q, only=list(offer.agent_ids))
+        free = []
+        for sched in self._schedules(s, agents, offer.start, offer.end):
+            in_hours = any(r.contains(interval) for r in working_ranges(sched.weekly, sched.timezone, offer.start, offer.end))
+            if in_hours and not any(b.overlaps(interval) for b in sched.busy):
+                free.append(next(a for a in agents if a.id == sched.agent_id))
+        return free
+
+    def _route(self, s: Session, agents: list[Agent], now: datetime) -> list[Agent]:
+        """Round robin: fewest bookings this calendar month, then least recently booked."""
+        month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        ids = [a.id for a in agents]
+        counts = dict(
+            s.execute(
+                select(Booking.agent_id, func.count()).where(
+                    Booking.agent_id.in_(ids), Booking.status == "confirmed", Booking.created_at >= month_start
+                ).group_by(Booking.agent_id)
+            ).all()
+        )
+        last = dict(
+            s.execute(
+                select(Booking.agent_id, func.max(Booking.created_at)).where(
+                    Booking.agent_id.in_(ids), Booking.status == "confirmed"
+                ).group_by(Booking.agent_id)
+            ).all()
+        )
+        never = datetime.min.replace(tzinfo=timezone.utc)
+
+        def key(a: Agent) -> tuple[int, datetime, int]:
+            stamp = last.get(a.id)
+            # func.max bypasses the column type on SQLite: normalise to aware UTC.
+            if isinstance(stamp, str):
+                stamp = datetime.fromisoformat(stamp)
+            if stamp is not None and stamp.tzinfo is None:
+                stamp = stamp.replace(tzinfo=timezone.utc)
+            return (counts.get(a.id, 0), stamp or never, a.id)
+
+        return sorted(agents, key=key)
+
+    def _existing(self, s: Session, conversation_id: str, offer_id: str) -> Booking | None:
+        return s.execute(
+            select(Booking).where(
+                Booking.offer_id == offer_id, Booking.conversation_id == conversation_id,
+                Booking.status == "confirmed",
+            )
+        ).scalar_one_or_none()
+
+    def _result(self, b: Booking, agent: Agent) -> BookingResult:
+        return BookingResult(b.id, agent.name, agent.email, b.start, b.end, b.conference_url, b.timezone, b.locale)
+
+    def _hold(self, offer: Offer, q: Queue, conversation_id: str, visitor: Visitor, now: datetime) -> tuple[Booking, Agent]:
+        """Insert a pending booking and its blocks for the first routable free agent."""
+        with self.store.session() as s:
+            candidates = self._route(s, self._free_agents(s, offer, q), now)
+        for agent in candidates:
+            booking = Booking(
+                id=uuid.uuid4().hex,
+                status="pending",
+                queue_id=q.id,
+                agent_id=agent.id,
+                offer_id=offer.id,
+                conversation_id=conversation_id,
+                visitor_email=visitor.email,
+                visitor_first_name=visitor.first_name,
+                visitor_last_name=visitor.last_name,
+                company_name=visitor.company_name,
+                person=dict(visitor.person or {}),
+                company=dict(visitor.company or {}),
+                start=offer.start,
+                end=offer.end,
+                timezone=visitor.timezone,
+                locale=visitor.locale,
+                provider=agent.provider,
+                created_at=now,
+                updated_at=now,
+            )
+            try:
+                with self.store.session() as s:
+                    s.add(booking)
+                    s.flush()
+                    s.add_all(BookingBlock(agent_id=agent.id, block_start=t, booking_id=booking.id)
+                              for t in _blocks(offer.start, offer.end))
+                return booking, agent
+            except IntegrityError:
+                log.info("agent %s was taken at %s meanwhile; trying the next one", agent.id, offer.start)
+        raise SlotTaken("that time was just taken")
+
+    def _release(self, booking_id: str, reason: str) -> None:
+        with self.store.session() as s:
+            s.execute(delete(BookingBlock).where(BookingBlock.booking_id == booking_id))
+            b = s.get(Booking, booking_id)
+            if b is not None:
+                b.status = "failed"
+                b.failure_reason = reason[:500]
+
+    def book(self, conversation_id: str, offer_id: str, visitor: Visitor) -> BookingResult:
+        now = self.clock()
+        with self.store.session() as s:
+            offer = self._load_offer(s, conversation_id, offer_id)
+            existing = self._existing(s, conversation_id, offer_id)
+            if existing is not None:  # a double click: the same booking, not a second one
+                return self._result(existing, existing.agent)
+            if offer.start <= now:
+                raise SlotInPast("that time has passed")
+            if offer.expires_at <= now:
+                raise OfferExpired("that offer expired")
+            q = s.get(Queue, offer.queue_id)
+        booking, agent = self._hold(offer, q, conversation_id, visitor, now)
+        provider = self.providers[agent.provider]
+        ctx = {"person": visitor.token_person(), "company": visitor.token_company(),
+               "agent": {"name": agent.name, "email": agent.email}}
+        request = EventRequest(
+            idempotency_key=booking.id,
+            agent=_ref(agent),
+            start=booking.start,
+            end=booking.end,
+            summary=" ".join(render_text(agent.invitation_subject, ctx).split()),
+            description=render_text(agent.invitation_body, ctx),
+            attendee_email=visitor.email,
+            attendee_name=visitor.display_name,
+            with_conference=agent.include_conference,
+        )
+        try:
+            created = provider.create_event(request)
+        except Exception as exc:  # any failure: release the hold, nothing half-made
+            self._release(booking.id, f"{type(exc).__name__}: {exc}")
+            log.warning("booking %s failed at the provider: %s", booking.id, type(exc).__name__)
+            if isinstance(exc, ProviderError):
+                raise
+            raise ProviderUnavailable("the calendar could not be reached", provider=agent.provider) from exc
+        with self.store.session() as s:
+            b = s.get(Booking, booking.id)
+            b.status = "confirmed"
+            b.provider_event_id = created.provider_event_id
+            b.conference_url = created.conference_url
+            b.updated_at = self.clock()
+            booking = b
+        log.info("booking %s confirmed with agent %s", booking.id, agent.id)
+        self._send_confirmation(booking, agent, visitor, attach_ics=not provider.sends_invitations)
+        return self._result(booking, agent)
+
+    def _send_confirmation(self, b: Booking, agent: Agent, visitor: Visitor, *, attach_ics: bool) -> None:
+        c = Confirmation(
+            booking_id=b.id, agent_name=agent.name, agent_email=agent.email,
+            visitor_email=visitor.email, visitor_name=visitor.display_name,
+            start=b.start, end=b.end, timezone=zone(b.timezone), locale=b.locale,
+            conference_url=b.conference_url, subject_template=agent.invitation_subject,
+            body_template=agent.invitation_body, person=visitor.token_person(),
+            company=visitor.token_company(), attach_ics=attach_ics,
+        )
+        try:
+            self.outbox.send(build_confirmation(c, self.mail_from))
+        except Exception:  # the booking stands; the failure is logged for an operator
+            log.exception("confirmation e-mail for booking %s could not be sent", b.id)
+
+    # ---- callbacks ------------------------------------------------------------------------
+    def request_callback(self, conversation_id: str, queue_slug: str | None, visitor: Visitor) -> None:
+        with self.store.session() as s:
+            q = self._queue(s, queue_slug)
+            exists = s.execute(select(CallbackRequest).where(
+                CallbackRequest.conversation_id == conversation_id, CallbackRequest.email == visitor.email
+            )).scalar_one_or_none()
+            if exists is None:
+                s.add(CallbackRequest(
+                    conversation_id=conversation_id, queue_id=q.id, email=visitor.email,
+                    first_name=visitor.first_name, company_name=visitor.company_name,
+                    locale=visitor.locale, timezone=visitor.timezone, created_at=self.clock(),
+                ))
+
+    # ---- reading ------------------------------------------------------------------------
+    def list_bookings(self) -> list[dict[str, Any]]:
+        with self.store.session() as s:
+            rows = s.execute(select(Booking).order_by(Booking.start, Booking.id)).scalars().all()
+            return [booking_json(b) for b in rows]
+
+    def list_callbacks(self) -> list[dict[str, Any]]:
+        with self.store.session() as s:
+            rows = s.execute(select(CallbackRequest, Queue.slug).join(Queue)
+                             .order_by(CallbackRequest.created_at)).all()
+            return [{"id": c.id, "status": c.status, "queue": slug, "email": c.email,
+                     "first_name": c.first_name, "company": c.company_name, "locale": c.locale,
+                     "timezone": c.timezone, "created_at": _iso(c.created_at)} for c, slug in rows]
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False)
+
+
+def _iso(t: datetime | None) -> str | None:
+    return None if t is None else t.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def booking_json(b: Booking) -> dict[str, Any]:
+    """Contract 5 of DESIGN.md: the public shape of a booking."""
+    return {
+        "id": b.id,
+        "status": b.status,
+        "queue": b.queue.slug,
+        "agent_email": b.agent.email,
+        "agent_name": b.agent.name,
+        "visitor_email": b.visitor_email,
+        "visitor_first_name": b.visitor_first_name,
+        "visitor_last_name": b.visitor_last_name,
+        "company": b.company_name,
+        "start": _iso(b.start),
+        "end": _iso(b.end),
+        "timezone": b.timezone,
+        "locale": b.locale,
+        "conference_url": b.conference_url,
+        "provider": b.provider,
+        "created_at": _iso(b.created_at),
+        "failure_reason": b.failure_reason,
+    }
+
+
+__all__ = ["BookingService", "Visitor", "OfferPage", "OfferedSlot", "BookingResult", "QueueInfo",
+           "booking_json", "token_context"]

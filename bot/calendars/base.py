@@ -1,0 +1,57 @@
+"""The one protocol every calendar provider implements, and the dataclasses it speaks.
+
+Providers return these dataclasses, never raw JSON. Their client libraries may be synchronous:
+callers run them off the event loop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Mapping, Protocol, Sequence
+
+from bot.scheduling import Interval
+
+
+@dataclass(frozen=True)
+class AgentRef:
+    id: int
+    email: str
+    name: str
+
+
+@dataclass(frozen=True)
+class EventRequest:
+    #: Derived from the booking id: a retried create must not make a second event.
+    idempotency_key: str
+    agent: AgentRef
+    start: datetime
+    end: datetime
+    summary: str
+    description: str
+    attendee_email: str
+    attendee_name: str
+    with_conference: bool
+
+
+@dataclass(frozen=True)
+class CreatedEvent:
+    provider_event_id: str
+    conference_url: str | None
+
+
+class CalendarProvider(Protocol):
+    #: "local", "google", "microsoft"
+    name: str
+    #: True when the provider e-mails the attendee an invitation itself (Google, Graph);
+    #: otherwise our confirmation e-mail carries an ICS REQUEST.
+    sends_invitations: bool
+
+    def busy(self, agents: Sequence[AgentRef], start: datetime, end: datetime) -> Mapping[int, list[Interval]]:
+        """Busy intervals per agent id between ``start`` and ``end``."""
+
+    def create_event(self, request: EventRequest) -> CreatedEvent:
+        """Create (or, for a repeated idempotency key, return) the event."""
+
+    def cancel_event(self, agent: AgentRef, provider_event_id: str) -> None:
+        """Remove the event; a missing event is not an error."""

@@ -1,0 +1,1 @@
+"""Outgoing messages: token rendering, the confirmation e-mail with ICS, the outbox."""

@@ -1,0 +1,120 @@
+"""The confirmation e-mail: the agent's invitation rendered from tokens, plus an ICS REQUEST
+when the calendar provider does not invite the attendee itself."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from email.utils import formataddr, make_msgid
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, vCalAddress, vText
+
+from bot.i18n import format_when, zone_label
+from bot.messages.tokens import render_html, render_text
+
+DEFAULT_SUBJECT = 'Your meeting with {{agent.name}}'
+DEFAULT_BODY = (
+    'Hi {{person.first_name | "there"}},\n\n'
+    "thank you for booking a meeting. I look forward to learning more about "
+    '{{company.name | "your team"}} and how we can help.\n\n'
+    "Best regards,\n{{agent.name}}"
+)
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    booking_id: str
+    agent_name: str
+    agent_email: str
+    visitor_email: str
+    visitor_name: str
+    start: datetime
+    end: datetime
+    timezone: ZoneInfo
+    locale: str
+    conference_url: str | None
+    subject_template: str
+    body_template: str
+    person: Mapping[str, Any]
+    company: Mapping[str, Any]
+    attach_ics: bool
+
+
+def token_context(c: Confirmation) -> dict[str, Mapping[str, Any]]:
+    return {
+        "person": c.person,
+        "company": c.company,
+        "agent": {"name": c.agent_name, "email": c.agent_email},
+        "meeting": {
+            "when": format_when(c.start, c.end, c.timezone, c.locale),
+            "url": c.conference_url or "",
+        },
+    }
+
+
+def build_ics(c: Confirmation, summary: str, description: str, domain: str) -> bytes:
+    cal = Calendar()
+    cal.add("prodid", "-//meeting booking in website chat//EN")
+    cal.add("version", "2.0")
+    cal.add("method", "REQUEST")
+    ev = Event()
+    ev.add("uid", f"{c.booking_id}@{domain}")
+    ev.add("dtstamp", datetime.now(timezone.utc))
+    ev.add("dtstart", c.start.astimezone(timezone.utc))
+    ev.add("dtend", c.end.astimezone(timezone.utc))
+    ev.add("sequence", 0)
+    ev.add("status", "CONFIRMED")
+    ev.add("summary", summary)
+    ev.add("description", description)
+    if c.conference_url:
+        ev.add("location", c.conference_url)
+        ev.add("url", c.conference_url)
+    organizer = vCalAddress(f"mailto:{c.agent_email}")
+    organizer.params["cn"] = vText(c.agent_name)
+    ev.add("organizer", organizer)
+    attendee = vCalAddress(f"mailto:{c.visitor_email}")
+    attendee.params["cn"] = vText(c.visitor_name or c.visitor_email)
+    attendee.params["role"] = vText("REQ-PARTICIPANT")
+    attendee.params["partstat"] = vText("NEEDS-ACTION")
+    attendee.params["rsvp"] = vText("TRUE")
+    ev.add("attendee", attendee)
+    cal.add_component(ev)
+    return cal.to_ical()
+
+
+def build_confirmation(c: Confirmation, mail_from: str) -> EmailMessage:
+    ctx = token_context(c)
+    # A subject is one line: a hostile name must not smuggle in headers.
+    subject = " ".join(render_text(c.subject_template or DEFAULT_SUBJECT, ctx).split())
+    body_t = c.body_template or DEFAULT_BODY
+    when = format_when(c.start, c.end, c.timezone, c.locale)
+    facts = [f"When: {when} ({zone_label(c.timezone, c.locale)})", f"With: {c.agent_name}"]
+    if c.conference_url:
+        facts.append(f"Join: {c.conference_url}")
+    text = render_text(body_t, ctx) + "\n\n" + "\n".join(facts) + f"\n\nBooking code: {c.booking_id}\n"
+    fact_html = "".join(f"<li>{html.escape(f)}</li>" for f in facts)
+    html_body = (
+        "<!doctype html><html><body>"
+        f"<p>{render_html(body_t, ctx)}</p><ul>{fact_html}</ul>"
+        f"<p>Booking code: {html.escape(c.booking_id)}</p></body></html>"
+    )
+    msg = EmailMessage()
+    domain = c.agent_email.rsplit("@", 1)[-1] or "localhost"
+    msg["Subject"] = subject
+    msg["From"] = mail_from
+    msg["To"] = formataddr((" ".join(c.visitor_name.split()), c.visitor_email))
+    msg["Reply-To"] = formataddr((" ".join(c.agent_name.split()), c.agent_email))
+    msg["Message-ID"] = make_msgid(idstring=c.booking_id, domain=domain)
+    msg["X-Booking-Id"] = c.booking_id
+    msg.set_content(text)
+    msg.add_alternative(html_body, subtype="html")
+    if c.attach_ics:
+        ics = build_ics(c, subject, text, domain)
+        msg.add_attachment(
+            ics, maintype="text", subtype="calendar", filename="invite.ics", params={"method": "REQUEST"}
+        )
+    return msg

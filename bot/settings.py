@@ -1,0 +1,85 @@
+"""One frozen settings object, read from the environment (and a ``.env`` file, if any).
+
+Every variable is documented in the README's configuration table.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.errors import ConfigError
+
+
+def _int(env: dict[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    var_dir: Path = Path("var")
+    database_url: str = ""
+    smtp_url: str = ""
+    secret_key: str = ""
+    public_url: str = "http://localhost:8000"
+    mail_from: str = "Meetings <meetings@localhost>"
+    host: str = "127.0.0.1"
+    web_port: int = 8000
+    rasa_port: int = 5005
+    action_port: int = 5055
+    rasa_url: str = "http://127.0.0.1:5005"
+    default_queue: str = "sales"
+    offer_ttl_minutes: int = 15
+    slots_per_page: int = 5
+    provider_timeout_seconds: float = 4.0
+    extra: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.var_dir / "outbox"
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.var_dir / 'bot.db').resolve()}"
+
+
+def load_settings(env: dict[str, str] | None = None, *, dotenv: bool = True) -> Settings:
+    """Build settings from ``env`` (default: the process environment plus ``.env``).
+
+    Values already in the environment win over ``.env``.
+    """
+    if env is None:
+        if dotenv:
+            from dotenv import dotenv_values
+
+            file_values = {k: v for k, v in dotenv_values(".env").items() if v is not None}
+        else:
+            file_values = {}
+        env = {**file_values, **os.environ}
+    rasa_port = _int(env, "RASA_PORT", 5005)
+    host = env.get("BOT_HOST", "127.0.0.1")
+    web_port = _int(env, "WEB_PORT", 8000)
+    return Settings(
+        var_dir=Path(env.get("BOT_VAR_DIR") or "var"),
+        database_url=env.get("DATABASE_URL", ""),
+        smtp_url=env.get("SMTP_URL", ""),
+        secret_key=env.get("BOT_SECRET_KEY", ""),
+        public_url=(env.get("PUBLIC_URL") or f"http://localhost:{web_port}").rstrip("/"),
+        mail_from=env.get("MAIL_FROM", "Meetings <meetings@localhost>"),
+        host=host,
+        web_port=web_port,
+        rasa_port=rasa_port,
+        action_port=_int(env, "ACTION_PORT", 5055),
+        rasa_url=(env.get("RASA_URL") or f"http://127.0.0.1:{rasa_port}").rstrip("/"),
+        default_queue=env.get("DEFAULT_QUEUE", "sales"),
+        offer_ttl_minutes=_int(env, "OFFER_TTL_MINUTES", 15),
+        slots_per_page=_int(env, "SLOTS_PER_PAGE", 5),
+        provider_timeout_seconds=float(env.get("PROVIDER_TIMEOUT_SECONDS") or 4.0),
+    )

@@ -1,0 +1,197 @@
+"""Database models (SQLAlchemy 1.4, 2.0 style). Times are stored as UTC.
+
+The migration in ``migrations/versions`` builds exactly this schema; a test compares the two.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+#: Bookings occupy an agent's time in blocks of this many minutes; the primary key
+#: (agent_id, block_start) of ``booking_blocks`` makes the database itself refuse two
+#: bookings of one agent at overlapping times, on SQLite and on Postgres alike.
+BLOCK_MINUTES = 5
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware datetimes in, aware UTC datetimes out; stored naive UTC (SQLite has no zones)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+class JSONText(TypeDecorator):
+    """JSON kept as text, so it reads the same on every database."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> str | None:
+        return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+    def process_result_value(self, value: str | None, dialect: Any) -> Any:
+        return None if value is None else json.loads(value)
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Queue(Base):
+    __tablename__ = "queues"
+    id = Column(Integer, primary_key=True)
+    slug = Column(String(64), nullable=False, unique=True)
+    name = Column(String(200), nullable=False)
+    timezone = Column(String(64), nullable=False, default="UTC")
+    meeting_minutes = Column(Integer, nullable=False, default=30)
+    interval_minutes = Column(Integer, nullable=False, default=30)
+    min_notice_minutes = Column(Integer, nullable=False, default=240)
+    window_days = Column(Integer, nullable=False, default=14)
+    members = relationship("QueueMember", back_populates="queue", cascade="all, delete-orphan")
+
+
+class Agent(Base):
+    __tablename__ = "agents"
+    id = Column(Integer, primary_key=True)
+    email = Column(String(320), nullable=False, unique=True)
+    name = Column(String(200), nullable=False)
+    timezone = Column(String(64), nullable=False)
+    provider = Column(String(32), nullable=False, default="local")
+    active = Column(Boolean, nullable=False, default=True)
+    invitation_subject = Column(Text, nullable=False)
+    invitation_body = Column(Text, nullable=False)
+    include_conference = Column(Boolean, nullable=False, default=True)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    hours = relationship("WeeklyHour", back_populates="agent", cascade="all, delete-orphan")
+
+
+class WeeklyHour(Base):
+    __tablename__ = "weekly_hours"
+    id = Column(Integer, primary_key=True)
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False, index=True)
+    weekday = Column(Integer, nullable=False)  # Monday=0
+    start_minute = Column(Integer, nullable=False)
+    end_minute = Column(Integer, nullable=False)
+    agent = relationship("Agent", back_populates="hours")
+
+
+class QueueMember(Base):
+    __tablename__ = "queue_members"
+    queue_id = Column(Integer, ForeignKey("queues.id", ondelete="CASCADE"), primary_key=True)
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    weight = Column(Integer, nullable=False, default=100)
+    queue = relationship("Queue", back_populates="members")
+    agent = relationship("Agent")
+
+
+class CalendarEvent(Base):
+    """An event on the local calendar (the embedded default's provider)."""
+
+    __tablename__ = "calendar_events"
+    id = Column(Integer, primary_key=True)
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False)
+    start = Column(UTCDateTime, nullable=False)
+    end = Column(UTCDateTime, nullable=False)
+    summary = Column(Text, nullable=False, default="")
+    description = Column(Text, nullable=False, default="")
+    attendee_email = Column(String(320))
+    conference_url = Column(Text)
+    idempotency_key = Column(String(64), unique=True)
+    status = Column(String(16), nullable=False, default="confirmed")
+    __table_args__ = (Index("ix_calendar_events_agent_start", "agent_id", "start"),)
+
+
+class Offer(Base):
+    """A slot shown to one conversation. The id is opaque and means nothing elsewhere."""
+
+    __tablename__ = "offers"
+    id = Column(String(32), primary_key=True)
+    conversation_id = Column(String(200), nullable=False, index=True)
+    queue_id = Column(Integer, ForeignKey("queues.id", ondelete="CASCADE"), nullable=False)
+    start = Column(UTCDateTime, nullable=False)
+    end = Column(UTCDateTime, nullable=False)
+    agent_ids = Column(JSONText, nullable=False)
+    expires_at = Column(UTCDateTime, nullable=False)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class Booking(Base):
+    __tablename__ = "bookings"
+    id = Column(String(32), primary_key=True)
+    status = Column(String(16), nullable=False)  # pending → confirmed | failed; cancelled
+    queue_id = Column(Integer, ForeignKey("queues.id"), nullable=False)
+    agent_id = Column(Integer, ForeignKey("agents.id"), nullable=False, index=True)
+    offer_id = Column(String(32), index=True)
+    conversation_id = Column(String(200), nullable=False, index=True)
+    visitor_email = Column(String(320), nullable=False)
+    visitor_first_name = Column(String(200))
+    visitor_last_name = Column(String(200))
+    company_name = Column(String(300))
+    person = Column(JSONText, nullable=False, default=dict)
+    company = Column(JSONText, nullable=False, default=dict)
+    start = Column(UTCDateTime, nullable=False)
+    end = Column(UTCDateTime, nullable=False)
+    timezone = Column(String(64), nullable=False)
+    locale = Column(String(35), nullable=False)
+    conference_url = Column(Text)
+    provider = Column(String(32), nullable=False)
+    provider_event_id = Column(String(200))
+    failure_reason = Column(Text)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    queue = relationship("Queue")
+    agent = relationship("Agent")
+
+
+class BookingBlock(Base):
+    """Time an agent is held by a pending or confirmed booking, in BLOCK_MINUTES pieces."""
+
+    __tablename__ = "booking_blocks"
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    block_start = Column(UTCDateTime, primary_key=True)
+    booking_id = Column(String(32), ForeignKey("bookings.id", ondelete="CASCADE"), nullable=False, index=True)
+
+
+class CallbackRequest(Base):
+    """A visitor who found no free time and asked to be contacted."""
+
+    __tablename__ = "callback_requests"
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(200), nullable=False)
+    queue_id = Column(Integer, ForeignKey("queues.id"), nullable=False)
+    email = Column(String(320), nullable=False)
+    first_name = Column(String(200))
+    company_name = Column(String(300))
+    locale = Column(String(35), nullable=False, default="en")
+    timezone = Column(String(64))
+    status = Column(String(16), nullable=False, default="open")
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    __table_args__ = (UniqueConstraint("conversation_id", "email", name="uq_callback_conversation_email"),)

@@ -1,0 +1,146 @@
+"""Start the three processes (Rasa server, action server, web app), wait until each is ready,
+and stop them all together. Used by ``make run``, the end-to-end tests and the benchmark."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Proc:
+    name: str
+    argv: list[str]
+    ready_url: str
+    popen: subprocess.Popen[bytes] | None = None
+    threads: list[threading.Thread] = field(default_factory=list)
+
+
+def _endpoints_file(settings: Settings) -> Path:
+    """endpoints.yml for this run: the repo's, with the action server's actual port."""
+    path = settings.var_dir / "endpoints.yml"
+    text = (ROOT / "endpoints.yml").read_text()
+    text = text.replace("http://localhost:5055/webhook", f"http://127.0.0.1:{settings.action_port}/webhook")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def _pump(stream: IO[bytes], prefix: str, sink: IO[str]) -> None:
+    for raw in iter(stream.readline, b""):
+        sink.write(f"{prefix} {raw.decode(errors='replace').rstrip()}\n")
+        sink.flush()
+
+
+class Stack:
+    def __init__(self, settings: Settings, *, model: str | None = None, log_dir: Path | None = None,
+                 env: dict[str, str] | None = None):
+        self.settings = settings
+        self.model = model
+        self.log_dir = log_dir
+        self.env = {**os.environ, **(env or {}), "BOT_VAR_DIR": str(settings.var_dir)}
+        s = settings
+        py = sys.executable
+        rasa = [py, "-m", "rasa", "run", "--enable-api", "-i", s.host, "-p", str(s.rasa_port),
+                "--endpoints", str(_endpoints_file(s)), "--credentials", str(ROOT / "credentials.yml")]
+        if model:
+            rasa += ["--model", model]
+        self.procs = [
+            Proc("actions", [py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(s.action_port)],
+                 f"http://127.0.0.1:{s.action_port}/health"),
+            Proc("web", [py, "-m", "bot", "serve", "--port", str(s.web_port)], f"http://127.0.0.1:{s.web_port}/health"),
+            Proc("rasa", rasa, f"http://127.0.0.1:{s.rasa_port}/status"),
+        ]
+        self.env["SANIC_HOST"] = s.host  # the action server binds here, not 0.0.0.0
+        self.env["RASA_URL"] = f"http://127.0.0.1:{s.rasa_port}"
+        self.env["WEB_PORT"] = str(s.web_port)
+
+    def start(self, timeout: float = 240.0) -> None:
+        for p in self.procs:
+            if self.log_dir is not None:
+                self.log_dir.mkdir(parents=True, exist_ok=True)
+                out = open(self.log_dir / f"{p.name}.log", "ab")
+                p.popen = subprocess.Popen(p.argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
+                                           start_new_session=True)
+                out.close()
+            else:
+                p.popen = subprocess.Popen(p.argv, cwd=ROOT, env=self.env, stdout=subprocess.PIPE,
+                                           stderr=subprocess.STDOUT, start_new_session=True)
+                t = threading.Thread(target=_pump, args=(p.popen.stdout, f"[{p.name}]", sys.stdout), daemon=True)
+                t.start()
+                p.threads.append(t)
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        pending = list(self.procs)
+        while pending:
+            for p in list(pending):
+                assert p.popen is not None
+                if p.popen.poll() is not None:
+                    self.stop()
+                    raise RuntimeError(f"{p.name} exited with code {p.popen.returncode} before it was ready")
+                try:
+                    with urllib.request.urlopen(p.ready_url, timeout=2) as r:
+                        if r.status == 200:
+                            pending.remove(p)
+                            print(f"  ready: {p.name}", flush=True)
+                except (urllib.error.URLError, OSError):
+                    pass
+            if pending and time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"not ready after {timeout:.0f} s: {', '.join(p.name for p in pending)}")
+            if pending:
+                time.sleep(0.5)
+
+    def alive(self) -> bool:
+        return all(p.popen is not None and p.popen.poll() is None for p in self.procs)
+
+    def stop(self, grace: float = 10.0) -> None:
+        for p in self.procs:
+            if p.popen is not None and p.popen.poll() is None:
+                try:
+                    os.killpg(p.popen.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + grace
+        for p in self.procs:
+            if p.popen is None:
+                continue
+            try:
+                p.popen.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(p.popen.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                p.popen.wait()
+
+    def __enter__(self) -> "Stack":
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def train(quiet: bool = False) -> None:
+    """``rasa train``; Rasa skips it when the data's fingerprint matches the newest model."""
+    cmd = [sys.executable, "-m", "rasa", "train", "--num-threads", "2"]
+    subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL if quiet else None)

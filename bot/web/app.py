@@ -1,0 +1,136 @@
+"""Sanic app factory. Everything stateful (HTTP client, store) is built in listeners."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import itertools
+import json
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sanic import Sanic, response
+from sanic.request import Request
+from sqlalchemy import select, text
+
+from bot.settings import Settings
+from bot.store import Store
+from bot.store.models import CalendarEvent
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+SENDER_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+KEY_RE = re.compile(r"^[0-9a-f]{32}$")
+MAX_MESSAGE = 2000
+MAX_METADATA = 8192
+_names = itertools.count()
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'self'; style-src 'self'; script-src 'self'; object-src 'none'",
+}
+
+
+def _error(status: int, message: str) -> response.HTTPResponse:
+    return response.json({"error": message}, status=status)
+
+
+def create_app(settings: Settings, store: Store | None = None) -> Sanic:
+    app = Sanic(f"bot_web_{next(_names)}")
+    app.config.REQUEST_MAX_SIZE = 64 * 1024
+
+    @app.listener("before_server_start")
+    async def setup(app: Sanic, _loop: Any) -> None:
+        app.ctx.store = store or Store(settings.db_url)
+        app.ctx.http = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=3.0))
+
+    @app.listener("after_server_stop")
+    async def teardown(app: Sanic, _loop: Any) -> None:
+        await app.ctx.http.aclose()
+
+    @app.middleware("response")
+    async def headers(_request: Request, resp: response.HTTPResponse) -> None:
+        for k, v in SECURITY_HEADERS.items():
+            resp.headers.setdefault(k, v)
+
+    @app.get("/")
+    async def index(_request: Request) -> response.HTTPResponse:
+        return await response.file(STATIC / "index.html", mime_type="text/html; charset=utf-8")
+
+    @app.get("/static/<name:str>")
+    async def static(_request: Request, name: str) -> response.HTTPResponse:
+        allowed = {"chat.js": "text/javascript", "chat.css": "text/css"}
+        if name not in allowed:
+            return _error(404, "not found")
+        return await response.file(STATIC / name, mime_type=f"{allowed[name]}; charset=utf-8")
+
+    @app.get("/health")
+    async def health(request: Request) -> response.HTTPResponse:
+        def ping() -> None:
+            with request.app.ctx.store.session() as s:
+                s.execute(text("SELECT 1"))
+
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, ping)
+        except Exception as exc:
+            log.warning("health: database unreachable: %s", type(exc).__name__)
+            return response.json({"status": "error", "database": "unreachable"}, status=503)
+        return response.json({"status": "ok", "database": "ok"})
+
+    @app.post("/chat")
+    async def chat(request: Request) -> response.HTTPResponse:
+        """Same-origin relay to Rasa's REST channel, so the page needs no CORS on Rasa."""
+        body = request.json if isinstance(request.json, dict) else None
+        if body is None:
+            return _error(400, "expected a JSON object")
+        sender, message, metadata = body.get("sender"), body.get("message"), body.get("metadata", {})
+        if not isinstance(sender, str) or not SENDER_RE.match(sender):
+            return _error(400, "sender must be 1-64 letters, digits, '-' or '_'")
+        if not isinstance(message, str) or not message.strip() or len(message) > MAX_MESSAGE:
+            return _error(400, f"message must be 1-{MAX_MESSAGE} characters")
+        if not isinstance(metadata, dict) or len(json.dumps(metadata)) > MAX_METADATA:
+            return _error(400, "metadata must be a JSON object under 8 KB")
+        try:
+            r = await request.app.ctx.http.post(
+                f"{settings.rasa_url}/webhooks/rest/webhook",
+                json={"sender": sender, "message": message, "metadata": metadata},
+            )
+            r.raise_for_status()
+            return response.json(r.json())
+        except (httpx.HTTPError, ValueError) as exc:
+            log.warning("chat relay to Rasa failed: %s", type(exc).__name__)
+            return _error(503, "The assistant is not reachable right now. Please try again in a minute.")
+
+    @app.get("/meet/<key:str>")
+    async def meet(request: Request, key: str) -> response.HTTPResponse:
+        """The local calendar's meeting room: a stable address per booking."""
+        if not KEY_RE.match(key):
+            return _error(404, "no such meeting")
+
+        def load() -> tuple[str, str] | None:
+            with request.app.ctx.store.session() as s:
+                ev = s.execute(select(CalendarEvent).where(CalendarEvent.idempotency_key == key)).scalar_one_or_none()
+                return None if ev is None else (ev.summary, ev.status)
+
+        found = await asyncio.get_running_loop().run_in_executor(None, load)
+        if found is None:
+            return _error(404, "no such meeting")
+        summary, status = found
+        state = "This meeting was cancelled." if status == "cancelled" else (
+            "This is the demo meeting room of the local calendar. With Google or Microsoft 365 "
+            "connected, the invitation carries a Meet or Teams link instead.")
+        page = (
+            "<!doctype html><html lang=en><head><meta charset=utf-8><title>Meeting room</title>"
+            "<meta name=viewport content='width=device-width,initial-scale=1'>"
+            "<link rel=stylesheet href=/static/chat.css></head><body><main class=room>"
+            f"<h1>{html.escape(summary)}</h1><p>{html.escape(state)}</p></main></body></html>"
+        )
+        return response.html(page)
+
+    return app
