@@ -1,0 +1,80 @@
+"""Start the three real processes on free ports with a temporary BOT_VAR_DIR."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.settings import Settings
+from bot.supervisor import ROOT, Stack
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def newest_model() -> str:
+    models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        raise RuntimeError("no trained model in models/: run `make train` (make test does it first)")
+    return str(models[-1])
+
+
+class Chat:
+    def __init__(self, rasa_port: int, web_port: int, env: dict[str, str]):
+        self.rasa = f"http://127.0.0.1:{rasa_port}"
+        self.web = f"http://127.0.0.1:{web_port}"
+        self.env = env
+
+    def post(self, url: str, body: dict[str, Any], timeout: float = 60) -> Any:
+        req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return json.loads(r.read())
+
+    def say(self, sender: str, message: str, metadata: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        body: dict[str, Any] = {"sender": sender, "message": message}
+        if metadata is not None:
+            body["metadata"] = metadata
+        return self.post(f"{self.rasa}/webhooks/rest/webhook", body)
+
+    def cli(self, *args: str) -> str:
+        out = subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=self.env, capture_output=True,
+                             text=True, timeout=60, check=True)
+        return out.stdout
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Chat:
+    var = tmp_path_factory.mktemp("var")
+    ports = {"RASA_PORT": free_port(), "ACTION_PORT": free_port(), "WEB_PORT": free_port()}
+    env = {**os.environ, "BOT_VAR_DIR": str(var), **{k: str(v) for k, v in ports.items()},
+           "PUBLIC_URL": f"http://localhost:{ports['WEB_PORT']}"}
+    env.pop("DATABASE_URL", None)
+    env.pop("SMTP_URL", None)
+    subprocess.run([sys.executable, "-m", "bot", "seed-demo"], cwd=ROOT, env=env, check=True, timeout=120)
+    settings = Settings(var_dir=var, rasa_port=ports["RASA_PORT"], action_port=ports["ACTION_PORT"],
+                        web_port=ports["WEB_PORT"])
+    st = Stack(settings, model=newest_model(), log_dir=var / "logs", env=env)
+    try:
+        st.start(timeout=300)
+    except RuntimeError:
+        for log in sorted((var / "logs").glob("*.log")):
+            sys.stderr.write(f"--- {log.name}\n{log.read_text()[-4000:]}\n")
+        raise
+    yield Chat(ports["RASA_PORT"], ports["WEB_PORT"], env)
+    st.stop()
+
+
+@pytest.fixture(scope="session")
+def var_dir(stack: Chat) -> Path:
+    return Path(stack.env["BOT_VAR_DIR"])

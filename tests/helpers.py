@@ -1,0 +1,93 @@
+"""Builders shared by the tests: queues with agents, trackers, a frozen clock."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+from rasa_sdk import Tracker
+
+from bot.messages.email import DEFAULT_BODY, DEFAULT_SUBJECT
+from bot.store import Store
+from bot.store.models import Agent, Queue, QueueMember, WeeklyHour
+
+ROOT = Path(__file__).resolve().parent.parent
+NINE_TO_FIVE = [(d, 9 * 60, 17 * 60) for d in range(5)]
+
+
+class Clock:
+    """A clock the test moves by hand."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+def add_queue(
+    store: Store,
+    slug: str = "sales",
+    agents: Iterable[tuple[str, str, list[tuple[int, int, int]]]] = (("Ada", "Europe/London", NINE_TO_FIVE),),
+    *,
+    tz: str = "Europe/London",
+    meeting: int = 30,
+    interval: int = 30,
+    notice: int = 240,
+    window: int = 14,
+    subject: str = DEFAULT_SUBJECT,
+    body: str = DEFAULT_BODY,
+) -> list[int]:
+    """A queue whose agents are ``(name, zone, [(weekday, start_min, end_min)])``; returns agent ids."""
+    ids = []
+    with store.session() as s:
+        q = Queue(slug=slug, name=slug.title(), timezone=tz, meeting_minutes=meeting, interval_minutes=interval,
+                  min_notice_minutes=notice, window_days=window)
+        s.add(q)
+        for name, zone, hours in agents:
+            a = Agent(name=name, email=f"{name.lower()}@agents.example", timezone=zone, provider="local",
+                      invitation_subject=subject, invitation_body=body, include_conference=True)
+            a.hours = [WeeklyHour(weekday=d, start_minute=lo, end_minute=hi) for d, lo, hi in hours]
+            s.add(a)
+            s.add(QueueMember(queue=q, agent=a))
+            s.flush()
+            ids.append(a.id)
+    return ids
+
+
+def load_domain() -> dict[str, Any]:
+    return yaml.safe_load((ROOT / "domain.yml").read_text())
+
+
+def make_tracker(
+    *,
+    sender: str = "visitor-1",
+    slots: dict[str, Any] | None = None,
+    text: str = "",
+    intent: str | None = None,
+    entities: list[dict[str, Any]] | None = None,
+    metadata: Any = None,
+    events: list[dict[str, Any]] | None = None,
+    active_loop: str | None = None,
+) -> Tracker:
+    """A rasa-sdk Tracker as the action server would receive it, without a Rasa server."""
+    domain = load_domain()
+    all_slots: dict[str, Any] = {name: None for name in domain["slots"]}
+    all_slots["callback_offered"] = False
+    all_slots.update(slots or {})
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 1.0} if intent else {},
+        "entities": entities or [],
+        "metadata": metadata,
+    }
+    return Tracker(
+        sender, all_slots, latest, list(events or []), False, None,
+        {"name": active_loop} if active_loop else {}, "action_listen",
+    )
