@@ -27,7 +27,9 @@ class ActionRequestCallback(Action):
         svc = runtime.service()
         try:
             queue = await call(svc.queue_info, tracker.get_slot("queue"))
-            await call(svc.request_callback, tracker.sender_id, tracker.get_slot("queue"), visitor(tracker, queue.timezone))
+            await call(
+                svc.request_callback, tracker.sender_id, tracker.get_slot("queue"), visitor(tracker, queue.timezone)
+            )
         except BotError:
             dispatcher.utter_message(text=say("offer_failed"))
             return ctx

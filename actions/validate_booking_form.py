@@ -31,29 +31,41 @@ class ValidateBookingForm(FormValidationAction):
         value = info.get(key) if isinstance(info, dict) else None
         return {slot: value} if value else {}
 
-    async def extract_email(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+    async def extract_email(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         return self._known(tracker, "email", "person_info", "email")
 
-    async def extract_first_name(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+    async def extract_first_name(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         return self._known(tracker, "first_name", "person_info", "first_name")
 
-    async def extract_company(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+    async def extract_company(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         return self._known(tracker, "company", "company_info", "name")
 
     # validate_<slot> ------------------------------------------------------------------------
-    async def validate_email(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+    async def validate_email(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         email = clean_email(value)
         if email is None:
             dispatcher.utter_message(text=say("invalid_email"))
         return {"email": email}
 
-    async def validate_first_name(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+    async def validate_first_name(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         name = clean_first_name(value)
         if name is None:
             dispatcher.utter_message(text=say("invalid_first_name"))
         return {"first_name": name}
 
-    async def validate_company(self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> dict[str, Any]:
+    async def validate_company(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
         company = clean_text(value, limit=200)
         if company is None:
             dispatcher.utter_message(text=say("invalid_company"))

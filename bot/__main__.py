@@ -86,8 +86,7 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         print("Training the model if the data changed (Rasa skips an unchanged fingerprint)...", flush=True)
         train()
     stack = Stack(settings)
-    print("Starting the Rasa server, the action server and the web app (the model takes ~40 s to load)...",
-          flush=True)
+    print("Starting the Rasa server, the action server and the web app (the model takes ~40 s to load)...", flush=True)
     stack.start()
     s = settings
     print(

@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 import secrets
 import uuid
-from concurrent.futures import ThreadPoolExecutor, TimeoutError as FutureTimeout
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping, Sequence
@@ -96,8 +97,13 @@ class Visitor:
 
     def token_person(self) -> dict[str, Any]:
         person = dict(self.person or {})
-        person.update({k: v for k, v in (("first_name", self.first_name), ("last_name", self.last_name),
-                                         ("email", self.email)) if v})
+        person.update(
+            {
+                k: v
+                for k, v in (("first_name", self.first_name), ("last_name", self.last_name), ("email", self.email))
+                if v
+            }
+        )
         return person
 
     def token_company(self) -> dict[str, Any]:
@@ -205,12 +211,16 @@ class BookingService:
                 log.warning("calendar provider %s failed (%s); its agents are left out", name, type(exc).__name__)
         return out
 
-    def _own_busy(self, s: Session, agent_ids: Sequence[int], start: datetime, end: datetime) -> dict[int, list[Interval]]:
+    def _own_busy(
+        self, s: Session, agent_ids: Sequence[int], start: datetime, end: datetime
+    ) -> dict[int, list[Interval]]:
         out: dict[int, list[Interval]] = {i: [] for i in agent_ids}
         rows = s.execute(
             select(Booking.agent_id, Booking.start, Booking.end).where(
-                Booking.agent_id.in_(agent_ids), Booking.status.in_(HOLDING),
-                Booking.start < end, Booking.end > start,
+                Booking.agent_id.in_(agent_ids),
+                Booking.status.in_(HOLDING),
+                Booking.start < end,
+                Booking.end > start,
             )
         ).all()
         for agent_id, b_start, b_end in rows:
@@ -232,8 +242,10 @@ class BookingService:
 
     @staticmethod
     def _members(s: Session, q: Queue, only: Sequence[int] | None = None) -> list[Agent]:
-        stmt = select(Agent).join(QueueMember, QueueMember.agent_id == Agent.id).where(
-            QueueMember.queue_id == q.id, Agent.active.is_(True)
+        stmt = (
+            select(Agent)
+            .join(QueueMember, QueueMember.agent_id == Agent.id)
+            .where(QueueMember.queue_id == q.id, Agent.active.is_(True))
         )
         if only is not None:
             stmt = stmt.where(Agent.id.in_(only))
@@ -280,7 +292,9 @@ class BookingService:
         agents = self._members(s, q, only=list(offer.agent_ids))
         free = []
         for sched in self._schedules(s, agents, offer.start, offer.end):
-            in_hours = any(r.contains(interval) for r in working_ranges(sched.weekly, sched.timezone, offer.start, offer.end))
+            in_hours = any(
+                r.contains(interval) for r in working_ranges(sched.weekly, sched.timezone, offer.start, offer.end)
+            )
             if in_hours and not any(b.overlaps(interval) for b in sched.busy):
                 free.append(next(a for a in agents if a.id == sched.agent_id))
         return free
@@ -291,16 +305,16 @@ class BookingService:
         ids = [a.id for a in agents]
         counts = dict(
             s.execute(
-                select(Booking.agent_id, func.count()).where(
-                    Booking.agent_id.in_(ids), Booking.status == "confirmed", Booking.created_at >= month_start
-                ).group_by(Booking.agent_id)
+                select(Booking.agent_id, func.count())
+                .where(Booking.agent_id.in_(ids), Booking.status == "confirmed", Booking.created_at >= month_start)
+                .group_by(Booking.agent_id)
             ).all()
         )
         last = dict(
             s.execute(
-                select(Booking.agent_id, func.max(Booking.created_at)).where(
-                    Booking.agent_id.in_(ids), Booking.status == "confirmed"
-                ).group_by(Booking.agent_id)
+                select(Booking.agent_id, func.max(Booking.created_at))
+                .where(Booking.agent_id.in_(ids), Booking.status == "confirmed")
+                .group_by(Booking.agent_id)
             ).all()
         )
         never = datetime.min.replace(tzinfo=timezone.utc)
@@ -319,7 +333,8 @@ class BookingService:
     def _existing(self, s: Session, conversation_id: str, offer_id: str) -> Booking | None:
         return s.execute(
             select(Booking).where(
-                Booking.offer_id == offer_id, Booking.conversation_id == conversation_id,
+                Booking.offer_id == offer_id,
+                Booking.conversation_id == conversation_id,
                 Booking.status == "confirmed",
             )
         ).scalar_one_or_none()
@@ -327,7 +342,9 @@ class BookingService:
     def _result(self, b: Booking, agent: Agent) -> BookingResult:
         return BookingResult(b.id, agent.name, agent.email, b.start, b.end, b.conference_url, b.timezone, b.locale)
 
-    def _hold(self, offer: Offer, q: Queue, conversation_id: str, visitor: Visitor, now: datetime) -> tuple[Booking, Agent]:
+    def _hold(
+        self, offer: Offer, q: Queue, conversation_id: str, visitor: Visitor, now: datetime
+    ) -> tuple[Booking, Agent]:
         """Insert a pending booking and its blocks for the first routable free agent."""
         with self.store.session() as s:
             candidates = self._route(s, self._free_agents(s, offer, q), now)
@@ -357,8 +374,10 @@ class BookingService:
                 with self.store.session() as s:
                     s.add(booking)
                     s.flush()
-                    s.add_all(BookingBlock(agent_id=agent.id, block_start=t, booking_id=booking.id)
-                              for t in _blocks(offer.start, offer.end))
+                    s.add_all(
+                        BookingBlock(agent_id=agent.id, block_start=t, booking_id=booking.id)
+                        for t in _blocks(offer.start, offer.end)
+                    )
                 return booking, agent
             except IntegrityError:
                 log.info("agent %s was taken at %s meanwhile; trying the next one", agent.id, offer.start)
@@ -386,8 +405,11 @@ class BookingService:
             q = s.get(Queue, offer.queue_id)
         booking, agent = self._hold(offer, q, conversation_id, visitor, now)
         provider = self.providers[agent.provider]
-        ctx = {"person": visitor.token_person(), "company": visitor.token_company(),
-               "agent": {"name": agent.name, "email": agent.email}}
+        ctx = {
+            "person": visitor.token_person(),
+            "company": visitor.token_company(),
+            "agent": {"name": agent.name, "email": agent.email},
+        }
         request = EventRequest(
             idempotency_key=booking.id,
             agent=_ref(agent),
@@ -420,12 +442,21 @@ class BookingService:
 
     def _send_confirmation(self, b: Booking, agent: Agent, visitor: Visitor, *, attach_ics: bool) -> None:
         c = Confirmation(
-            booking_id=b.id, agent_name=agent.name, agent_email=agent.email,
-            visitor_email=visitor.email, visitor_name=visitor.display_name,
-            start=b.start, end=b.end, timezone=zone(b.timezone), locale=b.locale,
-            conference_url=b.conference_url, subject_template=agent.invitation_subject,
-            body_template=agent.invitation_body, person=visitor.token_person(),
-            company=visitor.token_company(), attach_ics=attach_ics,
+            booking_id=b.id,
+            agent_name=agent.name,
+            agent_email=agent.email,
+            visitor_email=visitor.email,
+            visitor_name=visitor.display_name,
+            start=b.start,
+            end=b.end,
+            timezone=zone(b.timezone),
+            locale=b.locale,
+            conference_url=b.conference_url,
+            subject_template=agent.invitation_subject,
+            body_template=agent.invitation_body,
+            person=visitor.token_person(),
+            company=visitor.token_company(),
+            attach_ics=attach_ics,
         )
         try:
             self.outbox.send(build_confirmation(c, self.mail_from))
@@ -436,15 +467,24 @@ class BookingService:
     def request_callback(self, conversation_id: str, queue_slug: str | None, visitor: Visitor) -> None:
         with self.store.session() as s:
             q = self._queue(s, queue_slug)
-            exists = s.execute(select(CallbackRequest).where(
-                CallbackRequest.conversation_id == conversation_id, CallbackRequest.email == visitor.email
-            )).scalar_one_or_none()
+            exists = s.execute(
+                select(CallbackRequest).where(
+                    CallbackRequest.conversation_id == conversation_id, CallbackRequest.email == visitor.email
+                )
+            ).scalar_one_or_none()
             if exists is None:
-                s.add(CallbackRequest(
-                    conversation_id=conversation_id, queue_id=q.id, email=visitor.email,
-                    first_name=visitor.first_name, company_name=visitor.company_name,
-                    locale=visitor.locale, timezone=visitor.timezone, created_at=self.clock(),
-                ))
+                s.add(
+                    CallbackRequest(
+                        conversation_id=conversation_id,
+                        queue_id=q.id,
+                        email=visitor.email,
+                        first_name=visitor.first_name,
+                        company_name=visitor.company_name,
+                        locale=visitor.locale,
+                        timezone=visitor.timezone,
+                        created_at=self.clock(),
+                    )
+                )
 
     # ---- reading ------------------------------------------------------------------------
     def list_bookings(self) -> list[dict[str, Any]]:
@@ -454,11 +494,21 @@ class BookingService:
 
     def list_callbacks(self) -> list[dict[str, Any]]:
         with self.store.session() as s:
-            rows = s.execute(select(CallbackRequest, Queue.slug).join(Queue)
-                             .order_by(CallbackRequest.created_at)).all()
-            return [{"id": c.id, "status": c.status, "queue": slug, "email": c.email,
-                     "first_name": c.first_name, "company": c.company_name, "locale": c.locale,
-                     "timezone": c.timezone, "created_at": _iso(c.created_at)} for c, slug in rows]
+            rows = s.execute(select(CallbackRequest, Queue.slug).join(Queue).order_by(CallbackRequest.created_at)).all()
+            return [
+                {
+                    "id": c.id,
+                    "status": c.status,
+                    "queue": slug,
+                    "email": c.email,
+                    "first_name": c.first_name,
+                    "company": c.company_name,
+                    "locale": c.locale,
+                    "timezone": c.timezone,
+                    "created_at": _iso(c.created_at),
+                }
+                for c, slug in rows
+            ]
 
     def close(self) -> None:
         self._pool.shutdown(wait=False)
@@ -491,5 +541,13 @@ def booking_json(b: Booking) -> dict[str, Any]:
     }
 
 
-__all__ = ["BookingService", "Visitor", "OfferPage", "OfferedSlot", "BookingResult", "QueueInfo",
-           "booking_json", "token_context"]
+__all__ = [
+    "BookingService",
+    "Visitor",
+    "OfferPage",
+    "OfferedSlot",
+    "BookingResult",
+    "QueueInfo",
+    "booking_json",
+    "token_context",
+]

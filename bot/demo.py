@@ -26,13 +26,26 @@ def seed_demo(store: Store) -> bool:
     with store.session() as s:
         if s.execute(select(Queue).where(Queue.slug == "sales")).scalar_one_or_none() is not None:
             return False
-        queue = Queue(slug="sales", name="Sales", timezone="Europe/London", meeting_minutes=30,
-                      interval_minutes=30, min_notice_minutes=240, window_days=14)
+        queue = Queue(
+            slug="sales",
+            name="Sales",
+            timezone="Europe/London",
+            meeting_minutes=30,
+            interval_minutes=30,
+            min_notice_minutes=240,
+            window_days=14,
+        )
         s.add(queue)
         for name, email, tz in DEMO_AGENTS:
-            agent = Agent(name=name, email=email, timezone=tz, provider="local",
-                          invitation_subject=DEFAULT_SUBJECT, invitation_body=DEFAULT_BODY,
-                          include_conference=True)
+            agent = Agent(
+                name=name,
+                email=email,
+                timezone=tz,
+                provider="local",
+                invitation_subject=DEFAULT_SUBJECT,
+                invitation_body=DEFAULT_BODY,
+                include_conference=True,
+            )
             agent.hours = [WeeklyHour(weekday=d, start_minute=a, end_minute=b) for d in range(5) for a, b in WORKDAY]
             s.add(agent)
             s.add(QueueMember(queue=queue, agent=agent, weight=100))

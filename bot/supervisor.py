@@ -49,21 +49,43 @@ def _pump(stream: IO[bytes], prefix: str, sink: IO[str]) -> None:
 
 
 class Stack:
-    def __init__(self, settings: Settings, *, model: str | None = None, log_dir: Path | None = None,
-                 env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        model: str | None = None,
+        log_dir: Path | None = None,
+        env: dict[str, str] | None = None,
+    ):
         self.settings = settings
         self.model = model
         self.log_dir = log_dir
         self.env = {**os.environ, **(env or {}), "BOT_VAR_DIR": str(settings.var_dir)}
         s = settings
         py = sys.executable
-        rasa = [py, "-m", "rasa", "run", "--enable-api", "-i", s.host, "-p", str(s.rasa_port),
-                "--endpoints", str(_endpoints_file(s)), "--credentials", str(ROOT / "credentials.yml")]
+        rasa = [
+            py,
+            "-m",
+            "rasa",
+            "run",
+            "--enable-api",
+            "-i",
+            s.host,
+            "-p",
+            str(s.rasa_port),
+            "--endpoints",
+            str(_endpoints_file(s)),
+            "--credentials",
+            str(ROOT / "credentials.yml"),
+        ]
         if model:
             rasa += ["--model", model]
         self.procs = [
-            Proc("actions", [py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(s.action_port)],
-                 f"http://127.0.0.1:{s.action_port}/health"),
+            Proc(
+                "actions",
+                [py, "-m", "rasa_sdk", "--actions", "actions", "--port", str(s.action_port)],
+                f"http://127.0.0.1:{s.action_port}/health",
+            ),
             Proc("web", [py, "-m", "bot", "serve", "--port", str(s.web_port)], f"http://127.0.0.1:{s.web_port}/health"),
             Proc("rasa", rasa, f"http://127.0.0.1:{s.rasa_port}/status"),
         ]
@@ -76,12 +98,19 @@ class Stack:
             if self.log_dir is not None:
                 self.log_dir.mkdir(parents=True, exist_ok=True)
                 out = open(self.log_dir / f"{p.name}.log", "ab")
-                p.popen = subprocess.Popen(p.argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT,
-                                           start_new_session=True)
+                p.popen = subprocess.Popen(
+                    p.argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                )
                 out.close()
             else:
-                p.popen = subprocess.Popen(p.argv, cwd=ROOT, env=self.env, stdout=subprocess.PIPE,
-                                           stderr=subprocess.STDOUT, start_new_session=True)
+                p.popen = subprocess.Popen(
+                    p.argv,
+                    cwd=ROOT,
+                    env=self.env,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
                 t = threading.Thread(target=_pump, args=(p.popen.stdout, f"[{p.name}]", sys.stdout), daemon=True)
                 t.start()
                 p.threads.append(t)
@@ -132,7 +161,7 @@ class Stack:
                     pass
                 p.popen.wait()
 
-    def __enter__(self) -> "Stack":
+    def __enter__(self) -> Stack:
         self.start()
         return self
 
@@ -144,3 +173,19 @@ def train(quiet: bool = False) -> None:
     """``rasa train``; Rasa skips it when the data's fingerprint matches the newest model."""
     cmd = [sys.executable, "-m", "rasa", "train", "--num-threads", "2"]
     subprocess.run(cmd, cwd=ROOT, check=True, stdout=subprocess.DEVNULL if quiet else None)
+
+
+def free_port() -> int:
+    """A port nothing listens on right now (for tests and benchmarks on loopback)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def newest_model() -> str:
+    models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+    if not models:
+        raise RuntimeError("no trained model in models/: run `make train`")
+    return str(models[-1])

@@ -17,16 +17,16 @@ TEXTS: dict[str, str] = {
     "offer_more": "Here are some later times.",
     "times_in_zone": "Times are in {zone}.",
     "no_slots": "I'm sorry, there is no free time with our team in the next two weeks. "
-                "Shall I pass your e-mail on so someone gets back to you?",
+    "Shall I pass your e-mail on so someone gets back to you?",
     "no_more_slots": "That's all the free time I have in the next two weeks. "
-                     "Shall I pass your e-mail on so someone gets back to you to find a time?",
+    "Shall I pass your e-mail on so someone gets back to you to find a time?",
     "offer_failed": "Sorry, I can't look up the calendars right now. Nothing was booked. "
-                    "Please try again in a few minutes.",
+    "Please try again in a few minutes.",
     "slot_unavailable": "Sorry, that time is not available any more. Here are the next open times.",
     "slot_taken": "Sorry, someone just booked that time. Here are the next open times.",
     "provider_failed": "I could not reach the calendar to book that time, so nothing was booked. "
-                       "Please pick another time.",
-    "pick_a_button": "Please tap one of the times above, or say \"other times\" to see more.",
+    "Please pick another time.",
+    "pick_a_button": 'Please tap one of the times above, or say "other times" to see more.',
     "need_details_first": "Before I book that, I need a few details.",
     "booked": "You're booked! {agent} will meet you on {when} ({zone}).",
     "booked_link": "Meeting link: {url}",

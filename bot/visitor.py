@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Mapping
 
 from bot.i18n import negotiate, zone
 
@@ -18,7 +18,9 @@ log = logging.getLogger(__name__)
 MAX_FIELD = 200
 PERSON_FIELDS = ("first_name", "last_name", "email", "phone", "title", "owner_email")
 COMPANY_FIELDS = ("name", "domain", "industry", "size", "country", "owner_email")
-EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+EMAIL_RE = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 QUEUE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 FIND_EMAIL_RE = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 
@@ -105,8 +107,9 @@ def parse_metadata(raw: object) -> VisitorMeta:
     )
 
 
-_NAME_PREFIX = re.compile(r"^(?:(?:hi|hello|hey)[,!.]?\s+)?(?:i'?m|i am|my name is|my name's|it'?s|this is|call me|name:?)\s+",
-                          re.IGNORECASE)
+_NAME_PREFIX = re.compile(
+    r"^(?:(?:hi|hello|hey)[,!.]?\s+)?(?:i'?m|i am|my name is|my name's|it'?s|this is|call me|name:?)\s+", re.IGNORECASE
+)
 
 
 def clean_first_name(value: object) -> str | None:

@@ -36,8 +36,11 @@ def clock() -> Clock:
 @pytest.fixture
 def service(store: Store, settings: Settings, clock: Clock) -> BookingService:
     svc = BookingService(
-        store, {"local": LocalCalendar(store, settings.public_url)}, FileOutbox(settings.outbox_dir),
-        offer_ttl=timedelta(minutes=15), clock=clock,
+        store,
+        {"local": LocalCalendar(store, settings.public_url)},
+        FileOutbox(settings.outbox_dir),
+        offer_ttl=timedelta(minutes=15),
+        clock=clock,
     )
     runtime.use_service(svc)
     yield svc

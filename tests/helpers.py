@@ -47,12 +47,26 @@ def add_queue(
     """A queue whose agents are ``(name, zone, [(weekday, start_min, end_min)])``; returns agent ids."""
     ids = []
     with store.session() as s:
-        q = Queue(slug=slug, name=slug.title(), timezone=tz, meeting_minutes=meeting, interval_minutes=interval,
-                  min_notice_minutes=notice, window_days=window)
+        q = Queue(
+            slug=slug,
+            name=slug.title(),
+            timezone=tz,
+            meeting_minutes=meeting,
+            interval_minutes=interval,
+            min_notice_minutes=notice,
+            window_days=window,
+        )
         s.add(q)
         for name, zone, hours in agents:
-            a = Agent(name=name, email=f"{name.lower()}@agents.example", timezone=zone, provider="local",
-                      invitation_subject=subject, invitation_body=body, include_conference=True)
+            a = Agent(
+                name=name,
+                email=f"{name.lower()}@agents.example",
+                timezone=zone,
+                provider="local",
+                invitation_subject=subject,
+                invitation_body=body,
+                include_conference=True,
+            )
             a.hours = [WeeklyHour(weekday=d, start_minute=lo, end_minute=hi) for d, lo, hi in hours]
             s.add(a)
             s.add(QueueMember(queue=q, agent=a))
@@ -88,6 +102,12 @@ def make_tracker(
         "metadata": metadata,
     }
     return Tracker(
-        sender, all_slots, latest, list(events or []), False, None,
-        {"name": active_loop} if active_loop else {}, "action_listen",
+        sender,
+        all_slots,
+        latest,
+        list(events or []),
+        False,
+        None,
+        {"name": active_loop} if active_loop else {},
+        "action_listen",
     )

@@ -16,7 +16,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 from bot.i18n import format_when, zone_label
 from bot.messages.tokens import render_html, render_text
 
-DEFAULT_SUBJECT = 'Your meeting with {{agent.name}}'
+DEFAULT_SUBJECT = "Your meeting with {{agent.name}}"
 DEFAULT_BODY = (
     'Hi {{person.first_name | "there"}},\n\n'
     "thank you for booking a meeting. I look forward to learning more about "

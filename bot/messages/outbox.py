@@ -59,8 +59,9 @@ class SmtpOutbox:
 
     def send(self, msg: EmailMessage) -> str:
         if self.scheme == "smtps":
-            client: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout,
-                                                   context=ssl.create_default_context())
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
+            )
         else:
             client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         with client:

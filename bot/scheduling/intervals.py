@@ -20,13 +20,13 @@ class Interval:
         if self.end < self.start:
             raise ValueError(f"Interval ends before it starts: {self.start} > {self.end}")
 
-    def overlaps(self, other: "Interval") -> bool:
+    def overlaps(self, other: Interval) -> bool:
         return self.start < other.end and other.start < self.end
 
-    def contains(self, other: "Interval") -> bool:
+    def contains(self, other: Interval) -> bool:
         return self.start <= other.start and other.end <= self.end
 
-    def utc(self) -> "Interval":
+    def utc(self) -> Interval:
         return Interval(self.start.astimezone(timezone.utc), self.end.astimezone(timezone.utc))
 
 

@@ -122,9 +122,14 @@ def create_app(settings: Settings, store: Store | None = None) -> Sanic:
         if found is None:
             return _error(404, "no such meeting")
         summary, status = found
-        state = "This meeting was cancelled." if status == "cancelled" else (
-            "This is the demo meeting room of the local calendar. With Google or Microsoft 365 "
-            "connected, the invitation carries a Meet or Teams link instead.")
+        state = (
+            "This meeting was cancelled."
+            if status == "cancelled"
+            else (
+                "This is the demo meeting room of the local calendar. With Google or Microsoft 365 "
+                "connected, the invitation carries a Meet or Teams link instead."
+            )
+        )
         page = (
             "<!doctype html><html lang=en><head><meta charset=utf-8><title>Meeting room</title>"
             "<meta name=viewport content='width=device-width,initial-scale=1'>"

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -14,20 +13,7 @@ from typing import Any
 import pytest
 
 from bot.settings import Settings
-from bot.supervisor import ROOT, Stack
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def newest_model() -> str:
-    models = sorted((ROOT / "models").glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-    if not models:
-        raise RuntimeError("no trained model in models/: run `make train` (make test does it first)")
-    return str(models[-1])
+from bot.supervisor import ROOT, Stack, free_port, newest_model
 
 
 class Chat:
@@ -48,8 +34,15 @@ class Chat:
         return self.post(f"{self.rasa}/webhooks/rest/webhook", body)
 
     def cli(self, *args: str) -> str:
-        out = subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=self.env, capture_output=True,
-                             text=True, timeout=60, check=True)
+        out = subprocess.run(
+            [sys.executable, "-m", "bot", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
         return out.stdout
 
 
@@ -57,13 +50,18 @@ class Chat:
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Chat:
     var = tmp_path_factory.mktemp("var")
     ports = {"RASA_PORT": free_port(), "ACTION_PORT": free_port(), "WEB_PORT": free_port()}
-    env = {**os.environ, "BOT_VAR_DIR": str(var), **{k: str(v) for k, v in ports.items()},
-           "PUBLIC_URL": f"http://localhost:{ports['WEB_PORT']}"}
+    env = {
+        **os.environ,
+        "BOT_VAR_DIR": str(var),
+        **{k: str(v) for k, v in ports.items()},
+        "PUBLIC_URL": f"http://localhost:{ports['WEB_PORT']}",
+    }
     env.pop("DATABASE_URL", None)
     env.pop("SMTP_URL", None)
     subprocess.run([sys.executable, "-m", "bot", "seed-demo"], cwd=ROOT, env=env, check=True, timeout=120)
-    settings = Settings(var_dir=var, rasa_port=ports["RASA_PORT"], action_port=ports["ACTION_PORT"],
-                        web_port=ports["WEB_PORT"])
+    settings = Settings(
+        var_dir=var, rasa_port=ports["RASA_PORT"], action_port=ports["ACTION_PORT"], web_port=ports["WEB_PORT"]
+    )
     st = Stack(settings, model=newest_model(), log_dir=var / "logs", env=env)
     try:
         st.start(timeout=300)

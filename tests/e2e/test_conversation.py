@@ -44,8 +44,18 @@ def test_full_booking_asks_for_everything_then_confirms(stack, var_dir):
     rows = [b for b in json.loads(stack.cli("bookings", "--json")) if b["visitor_email"] == "jo.visitor@example.org"]
     assert len(rows) == 1 and rows[0]["status"] == "confirmed"
     booking = rows[0]
-    for key in ("id", "status", "queue", "agent_email", "visitor_email", "start", "end", "timezone", "locale",
-                "conference_url"):
+    for key in (
+        "id",
+        "status",
+        "queue",
+        "agent_email",
+        "visitor_email",
+        "start",
+        "end",
+        "timezone",
+        "locale",
+        "conference_url",
+    ):
         assert key in booking
     assert booking["queue"] == "sales" and booking["start"].endswith("Z")
     [eml] = [p for p in (var_dir / "outbox").glob("*.eml") if booking["id"] in p.name]
@@ -60,8 +70,13 @@ def test_full_booking_asks_for_everything_then_confirms(stack, var_dir):
 
 
 def test_known_visitor_books_in_two_turns_in_their_zone(stack, var_dir):
-    meta = {"person": {"first_name": "Kim", "email": "kim@example.com"}, "company": {"name": "Globex"},
-            "timezone": "America/Los_Angeles", "locale": "en-US", "queue": "sales"}
+    meta = {
+        "person": {"first_name": "Kim", "email": "kim@example.com"},
+        "company": {"name": "Globex"},
+        "timezone": "America/Los_Angeles",
+        "locale": "en-US",
+        "queue": "sales",
+    }
     sender = "e2e-known"
     r = stack.say(sender, "can I book a demo with your team?", meta)
     offered = buttons(r)
@@ -97,8 +112,13 @@ def test_stop_during_the_form_and_out_of_scope(stack):
 
 
 def test_malformed_metadata_is_ignored(stack):
-    bad = {"timezone": "Mars/Olympus", "queue": {"x": 1}, "person": "not an object", "locale": 42,
-           "company": {"name": ["list"]}}
+    bad = {
+        "timezone": "Mars/Olympus",
+        "queue": {"x": 1},
+        "person": "not an object",
+        "locale": 42,
+        "company": {"name": ["list"]},
+    }
     r = stack.say("e2e-bad-meta", "book a meeting", bad)
     assert "e-mail" in texts(r)
 

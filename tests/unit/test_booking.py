@@ -119,24 +119,48 @@ def test_database_refuses_overlapping_blocks_for_one_agent(service, store):
     # Bypass every Python check: the primary key alone must refuse an overlap.
     with pytest.raises(IntegrityError):
         with store.session() as s:
-            s.add(Booking(id="f" * 32, status="pending", queue_id=1, agent_id=agent, conversation_id="x",
-                          visitor_email="x@y.z", start=booked.start + timedelta(minutes=10),
-                          end=booked.end + timedelta(minutes=10), timezone="UTC", locale="en", provider="local"))
+            s.add(
+                Booking(
+                    id="f" * 32,
+                    status="pending",
+                    queue_id=1,
+                    agent_id=agent,
+                    conversation_id="x",
+                    visitor_email="x@y.z",
+                    start=booked.start + timedelta(minutes=10),
+                    end=booked.end + timedelta(minutes=10),
+                    timezone="UTC",
+                    locale="en",
+                    provider="local",
+                )
+            )
             s.flush()
-            s.add_all(BookingBlock(agent_id=agent, block_start=t, booking_id="f" * 32)
-                      for t in _blocks(booked.start + timedelta(minutes=10), booked.end + timedelta(minutes=10)))
+            s.add_all(
+                BookingBlock(agent_id=agent, block_start=t, booking_id="f" * 32)
+                for t in _blocks(booked.start + timedelta(minutes=10), booked.end + timedelta(minutes=10))
+            )
 
 
 def test_blocks_cover_unaligned_times():
     assert _blocks(utc(2026, 1, 1, 9, 2), utc(2026, 1, 1, 9, 12)) == [
-        utc(2026, 1, 1, 9, 0), utc(2026, 1, 1, 9, 5), utc(2026, 1, 1, 9, 10)]
+        utc(2026, 1, 1, 9, 0),
+        utc(2026, 1, 1, 9, 5),
+        utc(2026, 1, 1, 9, 10),
+    ]
 
 
 def test_two_threads_racing_for_one_agent_book_exactly_once(store, settings, clock):
     add_queue(store)
     # Two services on one database file, as two action servers would be.
-    services = [BookingService(store.__class__(store.url), {"local": LocalCalendar(store, settings.public_url)},
-                               FileOutbox(settings.outbox_dir), clock=clock) for _ in range(2)]
+    services = [
+        BookingService(
+            store.__class__(store.url),
+            {"local": LocalCalendar(store, settings.public_url)},
+            FileOutbox(settings.outbox_dir),
+            clock=clock,
+        )
+        for _ in range(2)
+    ]
     offers = [svc.offer_slots(f"conv-{i}", "sales", count=1).slots[0] for i, svc in enumerate(services)]
     assert offers[0].start == offers[1].start
     barrier = threading.Barrier(2)
@@ -169,8 +193,9 @@ class BrokenCalendar(LocalCalendar):
 
 def test_provider_failure_releases_the_hold(store, settings, clock):
     add_queue(store)
-    svc = BookingService(store, {"local": BrokenCalendar(store, settings.public_url)},
-                         FileOutbox(settings.outbox_dir), clock=clock)
+    svc = BookingService(
+        store, {"local": BrokenCalendar(store, settings.public_url)}, FileOutbox(settings.outbox_dir), clock=clock
+    )
     offer = svc.offer_slots("conv-a", "sales", count=1).slots[0]
     with pytest.raises(ProviderUnavailable):
         svc.book("conv-a", offer.id, VISITOR)
@@ -192,8 +217,9 @@ class SlowBusyCalendar(LocalCalendar):
 
 def test_agents_whose_calendar_fails_are_not_offered(store, settings, clock):
     add_queue(store)
-    svc = BookingService(store, {"local": SlowBusyCalendar(store, settings.public_url)},
-                         FileOutbox(settings.outbox_dir), clock=clock)
+    svc = BookingService(
+        store, {"local": SlowBusyCalendar(store, settings.public_url)}, FileOutbox(settings.outbox_dir), clock=clock
+    )
     assert svc.offer_slots("conv-a", "sales").slots == []
     svc.close()
 

@@ -42,8 +42,9 @@ def test_interval_rejects_naive_and_reversed():
 
 def test_notice_window_and_busy_give_exact_slots():
     # Tuesday 1 Dec 2026 08:00 UTC = 03:00 in New York; notice 4 h → 12:00 UTC = 07:00 local.
-    agent = AgentSchedule(1, NY, {1: [(9 * 60, 11 * 60)]},
-                          busy=[Interval(utc(2026, 12, 1, 14, 30), utc(2026, 12, 1, 15, 10))])
+    agent = AgentSchedule(
+        1, NY, {1: [(9 * 60, 11 * 60)]}, busy=[Interval(utc(2026, 12, 1, 14, 30), utc(2026, 12, 1, 15, 10))]
+    )
     rules = Rules(meeting_minutes=30, interval_minutes=30, min_notice_minutes=240, window_days=1)
     slots = queue_slots([agent], rules, utc(2026, 12, 1, 8))
     # 9:00-11:00 EST = 14:00-16:00 UTC; busy 14:30-15:10 removes 14:30 and 15:00.
@@ -56,7 +57,10 @@ def test_notice_cuts_into_a_block_on_the_grid():
     rules = Rules(meeting_minutes=30, interval_minutes=30, min_notice_minutes=65, window_days=1)
     # now 09:00 → earliest 10:05 → first grid start 10:30.
     assert starts(queue_slots([agent], rules, utc(2026, 12, 1, 9))) == [
-        utc(2026, 12, 1, 10, 30), utc(2026, 12, 1, 11), utc(2026, 12, 1, 11, 30)]
+        utc(2026, 12, 1, 10, 30),
+        utc(2026, 12, 1, 11),
+        utc(2026, 12, 1, 11, 30),
+    ]
 
 
 def test_us_dst_spring_forward_moves_utc_start():
@@ -95,7 +99,8 @@ def test_union_keeps_eligible_agents_and_pages_with_after():
     slots = queue_slots([london, paris], rules, utc(2026, 12, 1, 0))
     assert [(s.start, s.agent_ids) for s in slots] == [(utc(2026, 12, 1, 9), (1, 2)), (utc(2026, 12, 1, 9, 30), (1, 2))]
     assert starts(queue_slots([london, paris], rules, utc(2026, 12, 1, 0), after=slots[0].start)) == [
-        utc(2026, 12, 1, 9, 30)]
+        utc(2026, 12, 1, 9, 30)
+    ]
 
 
 def test_window_is_respected_and_naive_now_refused():

@@ -1,0 +1,64 @@
+# Meeting booking in website chat. `make help` lists the targets.
+SHELL := bash
+.SHELLFLAGS := -eo pipefail -c
+.DEFAULT_GOAL := help
+
+# Rasa 3.6 needs Python 3.10. With pyenv, PYENV_VERSION picks it; elsewhere python3.10 is used as is.
+PYTHON310 ?= python3.10
+VENV := .venv
+PY := $(VENV)/bin/python
+RASA := $(PY) -m rasa
+DEPS_HASH := $(shell cat requirements.txt requirements-dev.txt constraints.txt | sha1sum | cut -c1-12)
+STAMP := $(VENV)/.installed-$(DEPS_HASH)
+# pip prints a warning per package for find-links folders this machine configures but lacks.
+PIPQUIET := grep -v "^WARNING: Location '" || true
+
+export RASA_TELEMETRY_ENABLED := false
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: help install run train test test-unit test-rasa test-e2e lint bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+install: $(STAMP) ## create the Python 3.10 venv and install the pinned dependencies (pip check clean)
+
+$(STAMP): requirements.txt requirements-dev.txt constraints.txt
+	@if [ ! -x $(PY) ]; then \
+	  echo "Creating $(VENV) with Python 3.10..."; \
+	  PYENV_VERSION=$${PYENV_VERSION:-3.10} $(PYTHON310) -m venv $(VENV); \
+	fi
+	@$(PY) -c 'import sys; assert sys.version_info[:2] == (3, 10), f"{sys.executable} is Python {sys.version.split()[0]}; Rasa 3.6 needs 3.10 (rm -rf $(VENV))"'
+	@echo "Installing pinned dependencies (about 2 minutes on a fresh machine)..."
+	@$(PY) -m pip install -q "pip==24.3.1" 2>&1 | $(PIPQUIET)
+	@$(PY) -m pip install -q -r requirements-dev.txt -c constraints.txt 2>&1 | $(PIPQUIET)
+	@$(PY) -m pip check
+	@rm -f $(VENV)/.installed-* && touch $@
+
+train: install ## train the model if the data changed (Rasa skips an unchanged fingerprint)
+	$(RASA) train --num-threads 2
+
+run: install ## migrate, seed the demo, train if needed, start Rasa (5005), actions (5055), web (8000)
+	$(PY) -m bot run
+
+test: install train lint test-unit test-rasa test-e2e ## everything CI runs
+
+test-unit: install ## unit and integration tests (no Rasa server, no model)
+	$(PY) -m pytest -q -m "not e2e"
+
+test-rasa: install ## rasa data validate + test stories against the trained model
+	$(RASA) data validate --fail-on-warnings
+	$(RASA) test core --stories tests/ --fail-on-prediction-errors --out results
+
+test-e2e: install ## the three processes on free ports, whole conversations over REST
+	$(PY) -m pytest -q -m e2e
+
+lint: install ## ruff
+	$(PY) -m ruff check bot actions tests bench
+
+bench: install train ## turn latency: plain turn vs slot-offer turn vs booking turn
+	$(PY) -m bench.turns
+
+clean: ## remove the venv, models, results and var/
+	rm -rf $(VENV) models results var .pytest_cache

@@ -1,0 +1,66 @@
+"""The web app through Sanic's test client, with a real store and a fake-free Rasa URL."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.booking import Visitor
+from bot.settings import Settings
+from bot.web import create_app
+from tests.helpers import add_queue
+
+
+@pytest.fixture
+def app(store, settings):
+    # Nothing listens on port 9: the relay must fail cleanly, never hang or 500.
+    cfg = Settings(var_dir=settings.var_dir, rasa_url="http://127.0.0.1:9")
+    return create_app(cfg, store=store)
+
+
+def test_health_and_security_headers(app):
+    _, resp = app.test_client.get("/health")
+    assert resp.status == 200 and resp.json == {"status": "ok", "database": "ok"}
+    assert resp.headers["X-Content-Type-Options"] == "nosniff"
+    assert "script-src 'self'" in resp.headers["Content-Security-Policy"]
+
+
+def test_chat_page_and_static_files(app):
+    _, resp = app.test_client.get("/")
+    assert resp.status == 200 and "/static/chat.js" in resp.text
+    _, resp = app.test_client.get("/static/chat.js")
+    assert resp.status == 200 and "textContent" in resp.text and "innerHTML" not in resp.text
+    _, resp = app.test_client.get("/static/..%2f..%2fsettings.py")
+    assert resp.status == 404
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        {"sender": "", "message": "hi"},
+        {"sender": "a b", "message": "hi"},
+        {"sender": "ok", "message": ""},
+        {"sender": "ok", "message": "x" * 2001},
+        {"sender": "ok", "message": "hi", "metadata": "nope"},
+    ],
+)
+def test_chat_relay_rejects_bad_input(app, body):
+    _, resp = app.test_client.post("/chat", json=body)
+    assert resp.status == 400 and "error" in resp.json
+
+
+def test_chat_relay_reports_rasa_down_plainly(app):
+    _, resp = app.test_client.post("/chat", json={"sender": "ok", "message": "hi", "metadata": {}})
+    assert resp.status == 503 and "not reachable" in resp.json["error"]
+
+
+def test_meeting_room_escapes_and_404s(app, service, store):
+    add_queue(store, subject="Meeting with {{person.first_name}}")
+    offer = service.offer_slots("c", "sales", count=1).slots[0]
+    booking = service.book("c", offer.id, Visitor(email="x@example.com", first_name="<b>X</b>"))
+    _, resp = app.test_client.get(f"/meet/{booking.booking_id}")
+    assert resp.status == 200 and "&lt;b&gt;X&lt;/b&gt;" in resp.text and "<b>X</b>" not in resp.text
+    _, resp = app.test_client.get("/meet/" + "0" * 32)
+    assert resp.status == 404
+    _, resp = app.test_client.get("/meet/not-a-key")
+    assert resp.status == 404
