@@ -87,17 +87,6 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         train()
     stack = Stack(settings)
     print("Starting the Rasa server, the action server and the web app (the model takes ~40 s to load)...", flush=True)
-    stack.start()
-    s = settings
-    print(
-        f"\nReady in {time.monotonic() - t0:.0f} s.\n"
-        f"  Chat page:      http://localhost:{s.web_port}/\n"
-        f"  Rasa REST:      http://localhost:{s.rasa_port}/webhooks/rest/webhook\n"
-        f"  Action server:  http://localhost:{s.action_port}/health\n"
-        f"  Bookings:       python -m bot bookings\n"
-        "Press Ctrl-C to stop all three.\n",
-        flush=True,
-    )
     stopping = False
 
     def _stop(signum: int, frame: object) -> None:
@@ -106,14 +95,28 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     try:
+        stack.start()
+        s = settings
+        print(
+            f"\nReady in {time.monotonic() - t0:.0f} s.\n"
+            f"  Chat page:      http://localhost:{s.web_port}/\n"
+            f"  Rasa REST:      http://localhost:{s.rasa_port}/webhooks/rest/webhook\n"
+            f"  Action server:  http://localhost:{s.action_port}/health\n"
+            f"  Bookings:       .venv/bin/python -m bot bookings\n"
+            "Press Ctrl-C to stop all three.\n",
+            flush=True,
+        )
         while not stopping and stack.alive():
             time.sleep(0.5)
     except KeyboardInterrupt:
-        pass
-    crashed = not stopping and not stack.alive()
-    print("\nStopping...", flush=True)
-    stack.stop()
-    print("Stopped.")
+        stopping = True
+    except RuntimeError as exc:  # a process died or never became ready
+        print(f"error: {exc}", file=sys.stderr)
+    finally:
+        crashed = not stopping
+        print("\nStopping...", flush=True)
+        stack.stop()
+        print("Stopped.")
     return 1 if crashed else 0
 
 

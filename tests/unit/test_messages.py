@@ -1,0 +1,91 @@
+"""Confirmation e-mail, ICS, outbox, and the metadata checks."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar
+
+from bot.messages.email import DEFAULT_BODY, DEFAULT_SUBJECT, Confirmation, build_confirmation
+from bot.messages.outbox import FileOutbox
+from bot.visitor import clean_email, clean_first_name, parse_metadata
+from tests.helpers import utc
+
+
+def confirmation(**kw):
+    base = dict(
+        booking_id="b" * 32,
+        agent_name="Ada Lovelace",
+        agent_email="ada@agents.example",
+        visitor_email="dana@example.com",
+        visitor_name="Dana",
+        start=utc(2026, 12, 1, 12),
+        end=utc(2026, 12, 1, 12, 30),
+        timezone=ZoneInfo("Europe/Paris"),
+        locale="en",
+        conference_url="http://localhost:8000/meet/" + "b" * 32,
+        subject_template=DEFAULT_SUBJECT,
+        body_template=DEFAULT_BODY,
+        person={"first_name": "Dana"},
+        company={"name": "Acme"},
+        attach_ics=True,
+    )
+    base.update(kw)
+    return Confirmation(**base)
+
+
+def test_email_renders_tokens_in_the_visitor_zone_with_ics(tmp_path):
+    path = FileOutbox(tmp_path).send(build_confirmation(confirmation(), "Meetings <m@localhost>"))
+    msg = email.message_from_bytes(open(path, "rb").read(), policy=email.policy.default)
+    assert msg["Subject"] == "Your meeting with Ada Lovelace"
+    text = msg.get_body(("plain",)).get_content()
+    assert text.startswith("Hi Dana,") and "Acme" in text and "1:00\u202fPM" in text  # 12:00 UTC in Paris
+    [ics] = [p for p in msg.iter_attachments() if p.get_content_type() == "text/calendar"]
+    assert ics.get_param("method") == "REQUEST"
+    cal = Calendar.from_ical(ics.get_payload(decode=True))
+    assert cal["METHOD"] == "REQUEST"
+    [ev] = cal.walk("VEVENT")
+    assert ev.decoded("DTSTART") == utc(2026, 12, 1, 12) and str(ev["ATTENDEE"]) == "mailto:dana@example.com"
+    assert str(ev["UID"]).startswith("b" * 32) and ev["LOCATION"].endswith("b" * 32)
+    assert list(tmp_path.glob(".tmp-*")) == []  # written atomically
+
+
+def test_hostile_names_cannot_inject_headers_or_markup(tmp_path):
+    evil = "Eve\r\nBcc: victim@example.com <script>x</script>"
+    c = confirmation(visitor_name=evil, person={"first_name": evil}, subject_template="Hi {{person.first_name}}")
+    msg = build_confirmation(c, "m@localhost")
+    headers = bytes(msg).split(b"\n\n", 1)[0]
+    assert b"\nBcc:" not in headers and msg["Bcc"] is None
+    assert "\n" not in msg["Subject"]
+    assert "<script>" not in msg.get_body(("html",)).get_content()
+
+
+def test_no_ics_when_the_provider_invites_itself():
+    msg = build_confirmation(confirmation(attach_ics=False), "m@localhost")
+    assert not [p for p in msg.iter_attachments() if p.get_content_type() == "text/calendar"]
+
+
+def test_metadata_is_checked_field_by_field():
+    meta = parse_metadata(
+        {
+            "locale": "en-US",
+            "timezone": "Mars/Base",
+            "queue": "../etc",
+            "person": {"first_name": "  Kim \n", "email": "kim@", "owner_email": "o@corp.example", "evil": "x"},
+            "company": ["not", "a", "dict"],
+        }
+    )
+    assert meta.locale == "en_US" and meta.timezone is None and meta.queue is None
+    assert meta.person == {"first_name": "Kim", "owner_email": "o@corp.example"} and meta.company == {}
+    assert parse_metadata("garbage").is_empty() and parse_metadata(None).is_empty()
+    assert parse_metadata({"timezone": "Asia/Kolkata", "queue": "sales"}).timezone == "Asia/Kolkata"
+
+
+def test_email_and_name_cleaning():
+    assert clean_email("Sure: Jo.Doe+x@Example.co.uk.") == "Jo.Doe+x@Example.co.uk"
+    assert clean_email("jo@") is None and clean_email(42) is None and clean_email("a@b") is None
+    assert clean_first_name("hi, I'm Dana!") == "Dana"
+    assert clean_first_name("my name is <b>Bo</b>") == "<b>Bo</b>"
+    assert clean_first_name("   ") is None
