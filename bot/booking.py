@@ -518,6 +518,12 @@ def _iso(t: datetime | None) -> str | None:
     return None if t is None else t.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
 
 
+#: Contract 5 of DESIGN.md: fields every booking in `python -m bot bookings --json` has.
+CONTRACT_FIELDS = (
+    "id", "status", "queue", "agent_email", "visitor_email", "start", "end", "timezone", "locale", "conference_url",
+)  # fmt: skip
+
+
 def booking_json(b: Booking) -> dict[str, Any]:
     """Contract 5 of DESIGN.md: the public shape of a booking."""
     return {
