@@ -89,11 +89,11 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     print("Starting the Rasa server, the action server and the web app (the model takes ~40 s to load)...", flush=True)
     stopping = False
 
-    def _stop(signum: int, frame: object) -> None:
-        nonlocal stopping
-        stopping = True
+    def _interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # Ctrl-C and SIGTERM alike, even where SIGINT was ignored
 
-    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         stack.start()
         s = settings
@@ -106,13 +106,14 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
             "Press Ctrl-C to stop all three.\n",
             flush=True,
         )
-        while not stopping and stack.alive():
+        while stack.alive():
             time.sleep(0.5)
     except KeyboardInterrupt:
         stopping = True
     except RuntimeError as exc:  # a process died or never became ready
         print(f"error: {exc}", file=sys.stderr)
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # let the shutdown finish
         crashed = not stopping
         print("\nStopping...", flush=True)
         stack.stop()
