@@ -57,7 +57,8 @@ test-e2e: install ## the three processes on free ports, whole conversations over
 lint: install ## ruff
 	$(PY) -m ruff check bot actions tests bench
 
-bench: install train ## turn latency: plain turn vs slot-offer turn vs booking turn
+bench: install train ## slot engine vs naive reference; turn latency (plain, offer, book)
+	$(PY) -m bench.slots
 	$(PY) -m bench.turns
 
 clean: ## remove the venv, models, results and var/
