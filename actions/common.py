@@ -58,11 +58,11 @@ def apply(tracker: Tracker, events: list[EventType]) -> None:
             tracker.slots[e["name"]] = e["value"]
 
 
-def visitor(tracker: Tracker, queue_tz: str) -> Visitor:
+def visitor(tracker: Tracker, queue_tz: str = "") -> Visitor:
     person = tracker.get_slot("person_info") or {}
     company = tracker.get_slot("company_info") or {}
     return Visitor(
-        email=tracker.get_slot("email"),
+        email=tracker.get_slot("email") or "",
         first_name=tracker.get_slot("first_name"),
         last_name=person.get("last_name") if isinstance(person, dict) else None,
         company_name=tracker.get_slot("company"),
@@ -99,7 +99,9 @@ async def offer(
     """Offer the next page of slots; say so plainly when there are none or the lookup fails."""
     svc = runtime.service()
     try:
-        page = await call(svc.offer_slots, tracker.sender_id, tracker.get_slot("queue"), after=after)
+        page = await call(
+            svc.offer_slots, tracker.sender_id, tracker.get_slot("queue"), after=after, visitor=visitor(tracker)
+        )
     except BotError as exc:
         log.warning("offering slots failed: %s", exc)
         dispatcher.utter_message(text=say("offer_failed"))

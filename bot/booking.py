@@ -16,8 +16,8 @@ import secrets
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Mapping, Sequence
 
 from sqlalchemy import delete, func, select
@@ -38,7 +38,10 @@ from bot.i18n import zone
 from bot.messages.email import Confirmation, build_confirmation, token_context
 from bot.messages.outbox import Outbox
 from bot.messages.tokens import render_text
-from bot.scheduling import AgentSchedule, Interval, Rules, Slot, queue_slots, working_ranges
+from bot.scheduling import AgentSchedule, Busy, Interval, Rules, availability, is_free
+from bot.scheduling.engine import EMPTY_BUSY
+from bot.scheduling.offering import pick_page
+from bot.scheduling.routing import Member, held_back, period_start, route
 from bot.store import Store
 from bot.store.models import (
     BLOCK_MINUTES,
@@ -46,9 +49,11 @@ from bot.store.models import (
     Booking,
     BookingBlock,
     CallbackRequest,
+    DateOverride,
     Offer,
     Queue,
     QueueMember,
+    TimeOff,
 )
 
 log = logging.getLogger(__name__)
@@ -184,10 +189,17 @@ class BookingService:
 
     @staticmethod
     def _rules(q: Queue) -> Rules:
-        return Rules(q.meeting_minutes, q.interval_minutes, q.min_notice_minutes, q.window_days)
+        return Rules(
+            meeting_minutes=q.meeting_minutes,
+            interval_minutes=q.interval_minutes,
+            min_notice_minutes=q.min_notice_minutes,
+            window_days=q.window_days,
+            buffer_before_minutes=q.buffer_before_minutes,
+            buffer_after_minutes=q.buffer_after_minutes,
+        )
 
     # ---- availability -----------------------------------------------------------------
-    def _provider_busy(self, agents: Sequence[Agent], start: datetime, end: datetime) -> dict[int, list[Interval]]:
+    def _provider_busy(self, agents: Sequence[Agent], start: datetime, end: datetime) -> dict[int, Busy]:
         """Busy time from every provider, fetched concurrently with a timeout.
 
         An agent whose provider fails or times out is left out (fail closed: we never offer
@@ -203,67 +215,143 @@ class BookingService:
                 log.warning("no provider %r configured; leaving out %d agents", name, len(refs))
                 continue
             futures[name] = self._pool.submit(provider.busy, refs, start, end)
-        out: dict[int, list[Interval]] = {}
+        out: dict[int, Busy] = {}
         for name, fut in futures.items():
             try:
-                out.update(fut.result(timeout=self.provider_timeout))
+                out.update({k: Busy.of(v) for k, v in fut.result(timeout=self.provider_timeout).items()})
             except (ProviderError, FutureTimeout, OSError) as exc:
                 log.warning("calendar provider %s failed (%s); its agents are left out", name, type(exc).__name__)
         return out
 
-    def _own_busy(
-        self, s: Session, agent_ids: Sequence[int], start: datetime, end: datetime
-    ) -> dict[int, list[Interval]]:
-        out: dict[int, list[Interval]] = {i: [] for i in agent_ids}
-        rows = s.execute(
+    def _schedules(
+        self, s: Session, agents: Sequence[Agent], start: datetime, end: datetime, *, with_busy: bool = True
+    ) -> list[AgentSchedule]:
+        """Each agent's rules and busy time (calendar + our own bookings) around ``[start, end)``."""
+        ids = [a.id for a in agents]
+        provider_busy = self._provider_busy(agents, start, end) if with_busy else {i: EMPTY_BUSY for i in ids}
+        lo, hi = start - timedelta(days=2), end + timedelta(days=2)
+        own: dict[int, list[Interval]] = {i: [] for i in ids}
+        for agent_id, b_start, b_end in s.execute(
             select(Booking.agent_id, Booking.start, Booking.end).where(
-                Booking.agent_id.in_(agent_ids),
-                Booking.status.in_(HOLDING),
-                Booking.start < end,
-                Booking.end > start,
+                Booking.agent_id.in_(ids), Booking.status.in_(HOLDING), Booking.start < hi, Booking.end > lo
             )
-        ).all()
-        for agent_id, b_start, b_end in rows:
-            out[agent_id].append(Interval(b_start, b_end))
-        return out
-
-    def _schedules(self, s: Session, agents: Sequence[Agent], start: datetime, end: datetime) -> list[AgentSchedule]:
-        provider_busy = self._provider_busy(agents, start, end)
-        own = self._own_busy(s, [a.id for a in agents], start, end)
+        ):
+            own[agent_id].append(Interval(b_start, b_end))
+        overrides: dict[int, dict[date, list[tuple[int, int]]]] = {i: {} for i in ids}
+        for o in s.execute(select(DateOverride).where(DateOverride.agent_id.in_(ids))).scalars():
+            day = overrides[o.agent_id].setdefault(o.day, [])
+            if o.start_minute is not None and o.end_minute is not None:
+                day.append((o.start_minute, o.end_minute))
+        time_off: dict[int, list[Interval]] = {i: [] for i in ids}
+        for t in s.execute(
+            select(TimeOff).where(TimeOff.agent_id.in_(ids), TimeOff.start < hi, TimeOff.end > lo)
+        ).scalars():
+            time_off[t.agent_id].append(Interval(t.start, t.end))
         out = []
         for a in agents:
             if a.id not in provider_busy:
                 continue
+            tz = zone(a.timezone)
             weekly: dict[int, list[tuple[int, int]]] = {}
             for h in a.hours:
                 weekly.setdefault(h.weekday, []).append((h.start_minute, h.end_minute))
-            out.append(AgentSchedule(a.id, zone(a.timezone), weekly, tuple(provider_busy[a.id] + own[a.id])))
+            per_day: dict[date, int] = {}
+            for b in own[a.id]:
+                d = b.start.astimezone(tz).date()
+                per_day[d] = per_day.get(d, 0) + 1
+            out.append(
+                AgentSchedule(
+                    a.id,
+                    tz,
+                    weekly,
+                    busy=Busy.concat([provider_busy[a.id], Busy.from_intervals(own[a.id])]),
+                    overrides=overrides[a.id],
+                    time_off=time_off[a.id],
+                    max_per_day=a.max_meetings_per_day,
+                    booked_per_day=per_day,
+                )
+            )
         return out
 
     @staticmethod
-    def _members(s: Session, q: Queue, only: Sequence[int] | None = None) -> list[Agent]:
-        stmt = (
-            select(Agent)
+    def _members(s: Session, q: Queue) -> list[tuple[Agent, int]]:
+        """Active agents of the queue with their weights."""
+        rows = s.execute(
+            select(Agent, QueueMember.weight)
             .join(QueueMember, QueueMember.agent_id == Agent.id)
             .where(QueueMember.queue_id == q.id, Agent.active.is_(True))
+            .order_by(Agent.id)
+        ).all()
+        return [(a, w) for a, w in rows]
+
+    def _standing(
+        self, s: Session, q: Queue, members: Sequence[tuple[Agent, int]], now: datetime
+    ) -> tuple[list[Member], datetime]:
+        """Round-robin standing: confirmed bookings this period and the last booking, per member."""
+        since = period_start(now, q.rr_period, zone(q.timezone))
+        ids = [a.id for a, _ in members]
+        counts = dict(
+            s.execute(
+                select(Booking.agent_id, func.count())
+                .where(
+                    Booking.agent_id.in_(ids),
+                    Booking.queue_id == q.id,
+                    Booking.status == "confirmed",
+                    Booking.created_at >= since,
+                )
+                .group_by(Booking.agent_id)
+            ).all()
         )
-        if only is not None:
-            stmt = stmt.where(Agent.id.in_(only))
-        return list(s.execute(stmt.order_by(Agent.id)).scalars())
+        last: dict[int, datetime] = {}
+        for agent_id, created in s.execute(
+            select(Booking.agent_id, Booking.created_at).where(
+                Booking.agent_id.in_(ids), Booking.queue_id == q.id, Booking.status == "confirmed"
+            )
+        ):
+            if agent_id not in last or created > last[agent_id]:
+                last[agent_id] = created
+        return [Member(a.id, a.name, a.email, w, counts.get(a.id, 0), last.get(a.id)) for a, w in members], since
+
+    @staticmethod
+    def _owner_ids(members: Sequence[tuple[Agent, int]], visitor: Visitor | None) -> list[int]:
+        if visitor is None:
+            return []
+        emails = {
+            str(e).lower()
+            for e in ((visitor.person or {}).get("owner_email"), (visitor.company or {}).get("owner_email"))
+            if e
+        }
+        return [a.id for a, _ in members if a.email.lower() in emails]
 
     # ---- offering -----------------------------------------------------------------------
     def offer_slots(
-        self, conversation_id: str, queue_slug: str | None, *, after: datetime | None = None, count: int = 5
+        self,
+        conversation_id: str,
+        queue_slug: str | None,
+        *,
+        after: datetime | None = None,
+        within: Interval | None = None,
+        count: int = 5,
+        visitor: Visitor | None = None,
+        spread: bool = True,
     ) -> OfferPage:
-        """The next ``count`` open slots of the queue, each stored as an offer for this conversation."""
+        """The next ``count`` open slots of the queue, each stored as an offer for this conversation.
+
+        ``after`` pages onward; ``within`` limits to a visitor's window (a day, part of a day).
+        A page is spread out (not five starts in one hour) in the visitor's time zone.
+        """
         now = self.clock()
         with self.store.session() as s:
             q = self._queue(s, queue_slug)
             rules = self._rules(q)
-            agents = self._members(s, q)
+            members = self._members(s, q)
+            standing, _ = self._standing(s, q, members, now)
+            back = held_back(standing, q.routing_mode, q.fairness_margin, keep=self._owner_ids(members, visitor))
+            agents = [a for a, _ in members if a.id not in back]
             horizon = now + timedelta(days=rules.window_days)
-            slots: list[Slot] = queue_slots(self._schedules(s, agents, now, horizon), rules, now, after=after)
-            page = slots[:count]
+            avail = availability(self._schedules(s, agents, now, horizon), rules, now)
+            tz = zone(visitor.timezone if visitor else None, q.timezone)
+            page = pick_page(avail, count, after=after, within=within, tz=tz, spread=spread)
             offered = []
             for slot in page:
                 offer = Offer(
@@ -287,48 +375,18 @@ class BookingService:
             raise OfferNotFound("that time was not offered in this conversation")
         return offer
 
-    def _free_agents(self, s: Session, offer: Offer, q: Queue) -> list[Agent]:
-        interval = Interval(offer.start, offer.end)
-        agents = self._members(s, q, only=list(offer.agent_ids))
+    def _free_agents(
+        self, s: Session, offer: Offer, q: Queue, members: Sequence[tuple[Agent, int]], now: datetime
+    ) -> list[Agent]:
+        """Members (among those offered) who can still take the offer's time right now."""
+        rules = replace(self._rules(q), min_notice_minutes=0)
+        offered = set(offer.agent_ids)
+        agents = [a for a, _ in members if a.id in offered]
         free = []
         for sched in self._schedules(s, agents, offer.start, offer.end):
-            in_hours = any(
-                r.contains(interval) for r in working_ranges(sched.weekly, sched.timezone, offer.start, offer.end)
-            )
-            if in_hours and not any(b.overlaps(interval) for b in sched.busy):
+            if is_free(sched, rules, Interval(offer.start, offer.end), now):
                 free.append(next(a for a in agents if a.id == sched.agent_id))
         return free
-
-    def _route(self, s: Session, agents: list[Agent], now: datetime) -> list[Agent]:
-        """Round robin: fewest bookings this calendar month, then least recently booked."""
-        month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-        ids = [a.id for a in agents]
-        counts = dict(
-            s.execute(
-                select(Booking.agent_id, func.count())
-                .where(Booking.agent_id.in_(ids), Booking.status == "confirmed", Booking.created_at >= month_start)
-                .group_by(Booking.agent_id)
-            ).all()
-        )
-        last = dict(
-            s.execute(
-                select(Booking.agent_id, func.max(Booking.created_at))
-                .where(Booking.agent_id.in_(ids), Booking.status == "confirmed")
-                .group_by(Booking.agent_id)
-            ).all()
-        )
-        never = datetime.min.replace(tzinfo=timezone.utc)
-
-        def key(a: Agent) -> tuple[int, datetime, int]:
-            stamp = last.get(a.id)
-            # func.max bypasses the column type on SQLite: normalise to aware UTC.
-            if isinstance(stamp, str):
-                stamp = datetime.fromisoformat(stamp)
-            if stamp is not None and stamp.tzinfo is None:
-                stamp = stamp.replace(tzinfo=timezone.utc)
-            return (counts.get(a.id, 0), stamp or never, a.id)
-
-        return sorted(agents, key=key)
 
     def _existing(self, s: Session, conversation_id: str, offer_id: str) -> Booking | None:
         return s.execute(
@@ -347,8 +405,20 @@ class BookingService:
     ) -> tuple[Booking, Agent]:
         """Insert a pending booking and its blocks for the first routable free agent."""
         with self.store.session() as s:
-            candidates = self._route(s, self._free_agents(s, offer, q), now)
-        for agent in candidates:
+            members = self._members(s, q)
+            free = self._free_agents(s, offer, q, members, now)
+            standing, since = self._standing(s, q, members, now)
+        by_id = {a.id: a for a in free}
+        decision = route(
+            [m for m in standing if m.agent_id in by_id],
+            standing,
+            owners=self._owner_ids(members, visitor),
+            mode=q.routing_mode,
+            margin=q.fairness_margin,
+            period_from=since,
+        )
+        for agent_id in decision.order:
+            agent = by_id[agent_id]
             booking = Booking(
                 id=uuid.uuid4().hex,
                 status="pending",
@@ -367,6 +437,7 @@ class BookingService:
                 timezone=visitor.timezone,
                 locale=visitor.locale,
                 provider=agent.provider,
+                routing={**decision.explanation, "chosen": agent.id},
                 created_at=now,
                 updated_at=now,
             )

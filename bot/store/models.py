@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -75,6 +76,14 @@ class Queue(Base):
     interval_minutes = Column(Integer, nullable=False, default=30)
     min_notice_minutes = Column(Integer, nullable=False, default=240)
     window_days = Column(Integer, nullable=False, default=14)
+    buffer_before_minutes = Column(Integer, nullable=False, default=0, server_default="0")
+    buffer_after_minutes = Column(Integer, nullable=False, default=0, server_default="0")
+    #: "max-availability": offer every time any agent is free; "max-fairness": hold back agents
+    #: ahead of their weighted share by more than ``fairness_margin`` bookings.
+    routing_mode = Column(String(32), nullable=False, default="max-availability", server_default="max-availability")
+    fairness_margin = Column(Integer, nullable=False, default=1, server_default="1")
+    #: Round-robin counting period: "day", "week" or "month" (calendar, in the queue's zone).
+    rr_period = Column(String(16), nullable=False, default="month", server_default="month")
     members = relationship("QueueMember", back_populates="queue", cascade="all, delete-orphan")
 
 
@@ -89,8 +98,12 @@ class Agent(Base):
     invitation_subject = Column(Text, nullable=False)
     invitation_body = Column(Text, nullable=False)
     include_conference = Column(Boolean, nullable=False, default=True)
+    #: At most this many meetings per local day; None: no cap.
+    max_meetings_per_day = Column(Integer)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     hours = relationship("WeeklyHour", back_populates="agent", cascade="all, delete-orphan")
+    overrides = relationship("DateOverride", back_populates="agent", cascade="all, delete-orphan")
+    time_off = relationship("TimeOff", back_populates="agent", cascade="all, delete-orphan")
 
 
 class WeeklyHour(Base):
@@ -101,6 +114,30 @@ class WeeklyHour(Base):
     start_minute = Column(Integer, nullable=False)
     end_minute = Column(Integer, nullable=False)
     agent = relationship("Agent", back_populates="hours")
+
+
+class DateOverride(Base):
+    """A date whose hours replace the weekly hours; a row without minutes is a day off."""
+
+    __tablename__ = "date_overrides"
+    id = Column(Integer, primary_key=True)
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False, index=True)
+    day = Column(Date, nullable=False)
+    start_minute = Column(Integer)
+    end_minute = Column(Integer)
+    agent = relationship("Agent", back_populates="overrides")
+
+
+class TimeOff(Base):
+    """Time away over a range (holidays, leave): never offered, whatever the hours say."""
+
+    __tablename__ = "time_off"
+    id = Column(Integer, primary_key=True)
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False, index=True)
+    start = Column(UTCDateTime, nullable=False)
+    end = Column(UTCDateTime, nullable=False)
+    reason = Column(String(200))
+    agent = relationship("Agent", back_populates="time_off")
 
 
 class QueueMember(Base):
@@ -165,6 +202,8 @@ class Booking(Base):
     provider = Column(String(32), nullable=False)
     provider_event_id = Column(String(200))
     failure_reason = Column(Text)
+    #: Why this agent got the meeting (routing rule, candidates, counts): `python -m bot explain`.
+    routing = Column(JSONText)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
     queue = relationship("Queue")

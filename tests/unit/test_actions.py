@@ -84,7 +84,15 @@ async def test_offer_slots_shows_buttons_in_the_visitor_zone(service, store):
     assert msg["buttons"][0]["title"] == "Tue, Dec 1, 7:00\u202fAM"
     assert msg["buttons"][0]["payload"].startswith('/choose_slot{"slot_id":"')
     assert slot_events(events)["timezone"] == "America/New_York"
-    assert slot_events(events)["offer_cursor"].startswith("2026-12-01T14:00")
+    # Spread: an hour apart, at most three per day in the visitor's zone (Dec 1 in New York).
+    assert [b["title"].split(", ")[-1] for b in msg["buttons"]] == [
+        "7:00\u202fAM",
+        "8:00\u202fAM",
+        "9:00\u202fAM",
+        "4:00\u202fAM",
+        "5:00\u202fAM",
+    ]
+    assert slot_events(events)["offer_cursor"].startswith("2026-12-02T10:00")
 
 
 async def test_more_slots_pages_onward(service, store):

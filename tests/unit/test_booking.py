@@ -23,11 +23,13 @@ VISITOR = Visitor(email="dana@acme.example", first_name="Dana", company_name="Ac
 def test_offers_are_stored_per_conversation_and_in_order(service, store):
     add_queue(store)
     page = service.offer_slots("conv-a", "sales", count=3)
-    # Tue 1 Dec 08:00 UTC + 4 h notice → 12:00 London.
-    assert [s.start for s in page.slots] == [utc(2026, 12, 1, 12), utc(2026, 12, 1, 12, 30), utc(2026, 12, 1, 13)]
+    # Tue 1 Dec 08:00 UTC + 4 h notice → 12:00 London; a page is spread an hour apart.
+    assert [s.start for s in page.slots] == [utc(2026, 12, 1, 12), utc(2026, 12, 1, 13), utc(2026, 12, 1, 14)]
     assert len({s.id for s in page.slots}) == 3 and all(len(s.id) >= 16 for s in page.slots)
     more = service.offer_slots("conv-a", "sales", after=page.slots[-1].start, count=2)
-    assert [s.start for s in more.slots] == [utc(2026, 12, 1, 13, 30), utc(2026, 12, 1, 14)]
+    assert [s.start for s in more.slots] == [utc(2026, 12, 1, 14, 30), utc(2026, 12, 1, 15, 30)]
+    dense = service.offer_slots("conv-a", "sales", count=3, spread=False)
+    assert [s.start for s in dense.slots] == [utc(2026, 12, 1, 12), utc(2026, 12, 1, 12, 30), utc(2026, 12, 1, 13)]
 
 
 def test_unknown_queue_falls_back_to_default(service, store):
