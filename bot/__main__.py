@@ -69,6 +69,94 @@ def cmd_callbacks(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _store(settings: Settings):  # noqa: ANN202 - keeps bot.store import lazy
+    from bot.store import Store
+
+    return Store(settings.db_url)
+
+
+def cmd_agents(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import admin
+
+    rows = admin.list_agents(_store(settings))
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        _table(rows, ["email", "name", "timezone", "hours", "max_per_day", "queues"])
+    return 0
+
+
+def cmd_agent(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import admin
+
+    store = _store(settings)
+    if args.action == "add":
+        admin.add_agent(
+            store,
+            args.email,
+            args.name or args.email.split("@")[0],
+            args.timezone,
+            args.hours or "mon-fri 09:00-17:00",
+            queue=args.queue,
+            weight=args.weight,
+        )
+    elif args.action == "set":
+        cap: int | None | str = "keep"
+        if args.max_per_day is not None:
+            cap = None if args.max_per_day == "none" else int(args.max_per_day)
+        admin.set_agent(
+            store,
+            args.email,
+            name=args.name,
+            tz=args.timezone,
+            hours=args.hours,
+            max_per_day=cap,
+            active=None if args.active is None else args.active == "yes",
+        )
+    elif args.action == "override":
+        blocks = None if args.clear else ("" if args.off else args.hours)
+        admin.set_override(store, args.email, admin.parse_day(args.date), blocks)
+    elif args.action == "holidays":
+        admin.add_holidays(store, args.email, [admin.parse_day(d) for d in args.dates])
+    elif args.action == "time-off":
+        admin.add_time_off(store, args.email, admin.parse_when(args.start), admin.parse_when(args.end), args.reason)
+    print("ok")
+    return 0
+
+
+def cmd_queue(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import admin
+
+    store = _store(settings)
+    if args.action == "set":
+        admin.set_queue(
+            store,
+            args.slug,
+            name=args.name,
+            timezone=args.timezone,
+            meeting_minutes=args.length,
+            interval_minutes=args.interval,
+            buffer_before_minutes=args.buffer_before,
+            buffer_after_minutes=args.buffer_after,
+            min_notice_minutes=args.notice,
+            window_days=args.window,
+            routing_mode=args.routing,
+            fairness_margin=args.margin,
+            rr_period=args.period,
+        )
+    else:
+        admin.set_member(store, args.slug, args.email, weight=args.weight, remove=args.remove)
+    print("ok")
+    return 0
+
+
+def cmd_explain(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import admin
+
+    print(admin.explain(_store(settings), args.booking_id))
+    return 0
+
+
 def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     from bot.web import create_app
 
@@ -132,6 +220,65 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("callbacks", help="list visitors who asked to be called back")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_callbacks)
+    p = sub.add_parser("agents", help="list agents with their hours, caps and queues")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_agents)
+    p = sub.add_parser("agent", help="add an agent or change their availability rules")
+    asub = p.add_subparsers(dest="action", required=True)
+    a = asub.add_parser("add", help="add an agent on the local calendar")
+    a.add_argument("email")
+    a.add_argument("--name")
+    a.add_argument("--timezone", required=True, help="IANA zone, e.g. Europe/Paris")
+    a.add_argument("--hours", help="e.g. 'mon-fri 09:00-12:00 13:00-17:00; sat 10:00-14:00'")
+    a.add_argument("--queue", help="add to this queue")
+    a.add_argument("--weight", type=int, default=100)
+    a = asub.add_parser("set", help="change name, zone, weekly hours, daily cap, active")
+    a.add_argument("email")
+    a.add_argument("--name")
+    a.add_argument("--timezone")
+    a.add_argument("--hours", help="replaces the weekly hours, e.g. 'mon-thu 08:00-16:00'")
+    a.add_argument("--max-per-day", help="a number, or 'none' for no cap")
+    a.add_argument("--active", choices=["yes", "no"])
+    a = asub.add_parser("override", help="hours for one date (replacing the weekly hours), a day off, or clear")
+    a.add_argument("email")
+    a.add_argument("date", help="YYYY-MM-DD")
+    g = a.add_mutually_exclusive_group(required=True)
+    g.add_argument("--hours", help="e.g. '10:00-13:00'")
+    g.add_argument("--off", action="store_true")
+    g.add_argument("--clear", action="store_true")
+    a = asub.add_parser("holidays", help="days off")
+    a.add_argument("email")
+    a.add_argument("dates", nargs="+", help="YYYY-MM-DD ...")
+    a = asub.add_parser("time-off", help="time away over a range (naive times are in the agent's zone)")
+    a.add_argument("email")
+    a.add_argument("start", help="e.g. 2026-12-21T00:00")
+    a.add_argument("end", help="e.g. 2027-01-04T00:00")
+    a.add_argument("--reason")
+    p.set_defaults(fn=cmd_agent)
+    p = sub.add_parser("queue", help="create or change a queue, its members and weights")
+    qsub = p.add_subparsers(dest="action", required=True)
+    q = qsub.add_parser("set", help="create or change a queue")
+    q.add_argument("slug")
+    q.add_argument("--name")
+    q.add_argument("--timezone", help="the zone named to visitors whose zone is unknown")
+    q.add_argument("--length", type=int, help="meeting length: 15, 30, 45 or 60 minutes")
+    q.add_argument("--interval", type=int, help="minutes between possible starts")
+    q.add_argument("--buffer-before", type=int, help="free minutes needed before a meeting")
+    q.add_argument("--buffer-after", type=int, help="free minutes needed after a meeting")
+    q.add_argument("--notice", type=int, help="minimum notice in minutes (default 240)")
+    q.add_argument("--window", type=int, help="booking window in days (default 14)")
+    q.add_argument("--routing", help="max-availability or max-fairness")
+    q.add_argument("--margin", type=int, help="max-fairness: bookings ahead of the share before holding back")
+    q.add_argument("--period", help="round-robin period: day, week or month")
+    q = qsub.add_parser("member", help="add a member, set their weight, or remove them")
+    q.add_argument("slug")
+    q.add_argument("email")
+    q.add_argument("--weight", type=int, default=100)
+    q.add_argument("--remove", action="store_true")
+    p.set_defaults(fn=cmd_queue)
+    p = sub.add_parser("explain", help="why a booking went to its agent")
+    p.add_argument("booking_id")
+    p.set_defaults(fn=cmd_explain)
     p = sub.add_parser("serve", help="run the web app (chat page, meeting rooms, health)")
     p.add_argument("--host")
     p.add_argument("--port", type=int)

@@ -76,7 +76,7 @@ def route(
     *,
     owners: Iterable[int] = (),
     mode: str = "max-availability",
-    margin: float = 1,
+    margin: float = 0,
     period_from: datetime | None = None,
 ) -> Decision:
     """Order the free members for a booking and say why."""

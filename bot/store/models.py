@@ -81,7 +81,7 @@ class Queue(Base):
     #: "max-availability": offer every time any agent is free; "max-fairness": hold back agents
     #: ahead of their weighted share by more than ``fairness_margin`` bookings.
     routing_mode = Column(String(32), nullable=False, default="max-availability", server_default="max-availability")
-    fairness_margin = Column(Integer, nullable=False, default=1, server_default="1")
+    fairness_margin = Column(Integer, nullable=False, default=0, server_default="0")
     #: Round-robin counting period: "day", "week" or "month" (calendar, in the queue's zone).
     rr_period = Column(String(16), nullable=False, default="month", server_default="month")
     members = relationship("QueueMember", back_populates="queue", cascade="all, delete-orphan")

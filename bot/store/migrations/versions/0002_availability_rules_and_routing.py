@@ -51,7 +51,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('buffer_before_minutes', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('buffer_after_minutes', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('routing_mode', sa.String(length=32), server_default='max-availability', nullable=False))
-        batch_op.add_column(sa.Column('fairness_margin', sa.Integer(), server_default='1', nullable=False))
+        batch_op.add_column(sa.Column('fairness_margin', sa.Integer(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('rr_period', sa.String(length=16), server_default='month', nullable=False))
 
 
