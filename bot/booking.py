@@ -39,7 +39,6 @@ from bot.messages.email import Confirmation, build_confirmation, token_context
 from bot.messages.outbox import Outbox
 from bot.messages.tokens import render_text
 from bot.scheduling import AgentSchedule, Busy, Interval, Rules, availability, is_free
-from bot.scheduling.engine import EMPTY_BUSY
 from bot.scheduling.offering import pick_page
 from bot.scheduling.routing import Member, held_back, period_start, route
 from bot.store import Store
@@ -54,6 +53,7 @@ from bot.store.models import (
     Queue,
     QueueMember,
     TimeOff,
+    WeeklyHour,
 )
 
 log = logging.getLogger(__name__)
@@ -130,6 +130,23 @@ class BookingResult:
     locale: str
 
 
+@dataclass(frozen=True)
+class AgentRow:
+    """What the booking path needs of a queue member, read in two plain queries."""
+
+    id: int
+    email: str
+    name: str
+    timezone: str
+    provider: str
+    include_conference: bool
+    invitation_subject: str
+    invitation_body: str
+    max_meetings_per_day: int | None
+    weight: int
+    weekly: dict[int, list[tuple[int, int]]]
+
+
 def _blocks(start: datetime, end: datetime) -> list[datetime]:
     step = timedelta(minutes=BLOCK_MINUTES)
     # Align down to the block grid so any two overlapping bookings share at least one block.
@@ -142,7 +159,7 @@ def _blocks(start: datetime, end: datetime) -> list[datetime]:
     return out
 
 
-def _ref(agent: Agent) -> AgentRef:
+def _ref(agent: Agent | AgentRow) -> AgentRef:
     return AgentRef(id=agent.id, email=agent.email, name=agent.name)
 
 
@@ -199,7 +216,7 @@ class BookingService:
         )
 
     # ---- availability -----------------------------------------------------------------
-    def _provider_busy(self, agents: Sequence[Agent], start: datetime, end: datetime) -> dict[int, Busy]:
+    def _provider_busy(self, agents: Sequence[AgentRow], start: datetime, end: datetime) -> dict[int, Busy]:
         """Busy time from every provider, fetched concurrently with a timeout.
 
         An agent whose provider fails or times out is left out (fail closed: we never offer
@@ -223,12 +240,10 @@ class BookingService:
                 log.warning("calendar provider %s failed (%s); its agents are left out", name, type(exc).__name__)
         return out
 
-    def _schedules(
-        self, s: Session, agents: Sequence[Agent], start: datetime, end: datetime, *, with_busy: bool = True
-    ) -> list[AgentSchedule]:
+    def _schedules(self, s: Session, agents: Sequence[AgentRow], start: datetime, end: datetime) -> list[AgentSchedule]:
         """Each agent's rules and busy time (calendar + our own bookings) around ``[start, end)``."""
         ids = [a.id for a in agents]
-        provider_busy = self._provider_busy(agents, start, end) if with_busy else {i: EMPTY_BUSY for i in ids}
+        provider_busy = self._provider_busy(agents, start, end)
         lo, hi = start - timedelta(days=2), end + timedelta(days=2)
         own: dict[int, list[Interval]] = {i: [] for i in ids}
         for agent_id, b_start, b_end in s.execute(
@@ -252,9 +267,6 @@ class BookingService:
             if a.id not in provider_busy:
                 continue
             tz = zone(a.timezone)
-            weekly: dict[int, list[tuple[int, int]]] = {}
-            for h in a.hours:
-                weekly.setdefault(h.weekday, []).append((h.start_minute, h.end_minute))
             per_day: dict[date, int] = {}
             for b in own[a.id]:
                 d = b.start.astimezone(tz).date()
@@ -263,7 +275,7 @@ class BookingService:
                 AgentSchedule(
                     a.id,
                     tz,
-                    weekly,
+                    a.weekly,
                     busy=Busy.concat([provider_busy[a.id], Busy.from_intervals(own[a.id])]),
                     overrides=overrides[a.id],
                     time_off=time_off[a.id],
@@ -274,22 +286,40 @@ class BookingService:
         return out
 
     @staticmethod
-    def _members(s: Session, q: Queue) -> list[tuple[Agent, int]]:
-        """Active agents of the queue with their weights."""
+    def _members(s: Session, q: Queue) -> list[AgentRow]:
+        """Active agents of the queue with their weights and weekly hours."""
         rows = s.execute(
-            select(Agent, QueueMember.weight)
+            select(
+                Agent.id,
+                Agent.email,
+                Agent.name,
+                Agent.timezone,
+                Agent.provider,
+                Agent.include_conference,
+                Agent.invitation_subject,
+                Agent.invitation_body,
+                Agent.max_meetings_per_day,
+                QueueMember.weight,
+            )
             .join(QueueMember, QueueMember.agent_id == Agent.id)
             .where(QueueMember.queue_id == q.id, Agent.active.is_(True))
             .order_by(Agent.id)
         ).all()
-        return [(a, w) for a, w in rows]
+        weekly: dict[int, dict[int, list[tuple[int, int]]]] = {r[0]: {} for r in rows}
+        for agent_id, weekday, lo, hi in s.execute(
+            select(WeeklyHour.agent_id, WeeklyHour.weekday, WeeklyHour.start_minute, WeeklyHour.end_minute).where(
+                WeeklyHour.agent_id.in_(list(weekly))
+            )
+        ):
+            weekly[agent_id].setdefault(weekday, []).append((lo, hi))
+        return [AgentRow(*r, weekly=weekly[r[0]]) for r in rows]
 
     def _standing(
-        self, s: Session, q: Queue, members: Sequence[tuple[Agent, int]], now: datetime
+        self, s: Session, q: Queue, members: Sequence[AgentRow], now: datetime
     ) -> tuple[list[Member], datetime]:
         """Round-robin standing: confirmed bookings this period and the last booking, per member."""
         since = period_start(now, q.rr_period, zone(q.timezone))
-        ids = [a.id for a, _ in members]
+        ids = [a.id for a in members]
         counts = dict(
             s.execute(
                 select(Booking.agent_id, func.count())
@@ -310,10 +340,10 @@ class BookingService:
         ):
             if agent_id not in last or created > last[agent_id]:
                 last[agent_id] = created
-        return [Member(a.id, a.name, a.email, w, counts.get(a.id, 0), last.get(a.id)) for a, w in members], since
+        return [Member(a.id, a.name, a.email, a.weight, counts.get(a.id, 0), last.get(a.id)) for a in members], since
 
     @staticmethod
-    def _owner_ids(members: Sequence[tuple[Agent, int]], visitor: Visitor | None) -> list[int]:
+    def _owner_ids(members: Sequence[AgentRow], visitor: Visitor | None) -> list[int]:
         if visitor is None:
             return []
         emails = {
@@ -321,7 +351,7 @@ class BookingService:
             for e in ((visitor.person or {}).get("owner_email"), (visitor.company or {}).get("owner_email"))
             if e
         }
-        return [a.id for a, _ in members if a.email.lower() in emails]
+        return [a.id for a in members if a.email.lower() in emails]
 
     # ---- offering -----------------------------------------------------------------------
     def offer_slots(
@@ -347,7 +377,7 @@ class BookingService:
             members = self._members(s, q)
             standing, _ = self._standing(s, q, members, now)
             back = held_back(standing, q.routing_mode, q.fairness_margin, keep=self._owner_ids(members, visitor))
-            agents = [a for a, _ in members if a.id not in back]
+            agents = [a for a in members if a.id not in back]
             horizon = now + timedelta(days=rules.window_days)
             avail = availability(self._schedules(s, agents, now, horizon), rules, now)
             tz = zone(visitor.timezone if visitor else None, q.timezone)
@@ -376,12 +406,12 @@ class BookingService:
         return offer
 
     def _free_agents(
-        self, s: Session, offer: Offer, q: Queue, members: Sequence[tuple[Agent, int]], now: datetime
-    ) -> list[Agent]:
+        self, s: Session, offer: Offer, q: Queue, members: Sequence[AgentRow], now: datetime
+    ) -> list[AgentRow]:
         """Members (among those offered) who can still take the offer's time right now."""
         rules = replace(self._rules(q), min_notice_minutes=0)
         offered = set(offer.agent_ids)
-        agents = [a for a, _ in members if a.id in offered]
+        agents = [a for a in members if a.id in offered]
         free = []
         for sched in self._schedules(s, agents, offer.start, offer.end):
             if is_free(sched, rules, Interval(offer.start, offer.end), now):
@@ -397,12 +427,12 @@ class BookingService:
             )
         ).scalar_one_or_none()
 
-    def _result(self, b: Booking, agent: Agent) -> BookingResult:
+    def _result(self, b: Booking, agent: Agent | AgentRow) -> BookingResult:
         return BookingResult(b.id, agent.name, agent.email, b.start, b.end, b.conference_url, b.timezone, b.locale)
 
     def _hold(
         self, offer: Offer, q: Queue, conversation_id: str, visitor: Visitor, now: datetime
-    ) -> tuple[Booking, Agent]:
+    ) -> tuple[Booking, AgentRow]:
         """Insert a pending booking and its blocks for the first routable free agent."""
         with self.store.session() as s:
             members = self._members(s, q)
@@ -511,7 +541,7 @@ class BookingService:
         self._send_confirmation(booking, agent, visitor, attach_ics=not provider.sends_invitations)
         return self._result(booking, agent)
 
-    def _send_confirmation(self, b: Booking, agent: Agent, visitor: Visitor, *, attach_ics: bool) -> None:
+    def _send_confirmation(self, b: Booking, agent: AgentRow, visitor: Visitor, *, attach_ics: bool) -> None:
         c = Confirmation(
             booking_id=b.id,
             agent_name=agent.name,

@@ -1,45 +1,78 @@
-"""The local calendar: events kept in our own database. The embedded default and the demo."""
+"""The local calendar: events kept in our own database. The embedded default and the demo.
+
+Busy time is cached per agent in the process and reloaded only when the agent's
+``calendar_version`` (bumped in the same transaction as every event change) moves, so offering
+slots for a big queue does not re-read thousands of events each turn.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+import threading
+from datetime import datetime, timedelta, timezone
 from typing import Mapping, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from bot.calendars.base import AgentRef, CreatedEvent, EventRequest
-from bot.scheduling import Interval
+from bot.scheduling import Busy, Interval
+from bot.scheduling.engine import to_minute
 from bot.store import Store
-from bot.store.models import CalendarEvent
+from bot.store.models import Agent, CalendarEvent
+
+#: Events that ended longer ago than this are not loaded into the cache.
+HISTORY = timedelta(days=2)
+
+
+def _bump(s: Session, agent_id: int) -> None:
+    s.execute(update(Agent).where(Agent.id == agent_id).values(calendar_version=Agent.calendar_version + 1))
 
 
 class LocalCalendar:
     name = "local"
     sends_invitations = False
 
-    def __init__(self, store: Store, public_url: str):
+    def __init__(self, store: Store, public_url: str, clock=lambda: datetime.now(timezone.utc)):
         self.store = store
         self.public_url = public_url.rstrip("/")
+        self.clock = clock
+        self._cache: dict[int, tuple[int, datetime, Busy]] = {}
+        self._lock = threading.Lock()
 
     def meeting_url(self, key: str) -> str:
         """A stable meeting room address for one booking, served by the web app."""
         return f"{self.public_url}/meet/{key}"
 
-    def busy(self, agents: Sequence[AgentRef], start: datetime, end: datetime) -> Mapping[int, list[Interval]]:
+    def _load(self, s: Session, agent_ids: list[int], since: datetime) -> dict[int, Busy]:
+        found: dict[int, list[Interval]] = {i: [] for i in agent_ids}
+        for agent_id, start, end in s.execute(
+            select(CalendarEvent.agent_id, CalendarEvent.start, CalendarEvent.end).where(
+                CalendarEvent.agent_id.in_(agent_ids), CalendarEvent.status == "confirmed", CalendarEvent.end > since
+            )
+        ):
+            found[agent_id].append(Interval(start, end))
+        return {i: Busy.from_intervals(v) for i, v in found.items()}
+
+    def busy(self, agents: Sequence[AgentRef], start: datetime, end: datetime) -> Mapping[int, Busy]:
         ids = [a.id for a in agents]
-        out: dict[int, list[Interval]] = {i: [] for i in ids}
-        with self.store.session() as s:
-            rows = s.execute(
-                select(CalendarEvent.agent_id, CalendarEvent.start, CalendarEvent.end).where(
-                    CalendarEvent.agent_id.in_(ids),
-                    CalendarEvent.status == "confirmed",
-                    CalendarEvent.start < end,
-                    CalendarEvent.end > start,
-                )
-            ).all()
-        for agent_id, s_, e_ in rows:
-            out[agent_id].append(Interval(s_, e_))
+        with self._lock, self.store.session() as s:
+            versions = dict(s.execute(select(Agent.id, Agent.calendar_version).where(Agent.id.in_(ids))).all())
+            stale = [
+                i
+                for i in ids
+                if i not in self._cache or self._cache[i][0] != versions.get(i) or self._cache[i][1] > start
+            ]
+            if stale:
+                since = min(start, self.clock()) - HISTORY
+                for i, busy in self._load(s, stale, since).items():
+                    self._cache[i] = (versions.get(i, 0), since, busy)
+            cached = {i: self._cache[i][2] for i in ids}
+        lo, hi = to_minute(start), to_minute(end, ceil=True)
+        out: dict[int, Busy] = {}
+        for i, busy in cached.items():
+            keep = (busy.starts < hi) & (busy.ends > lo)
+            out[i] = Busy(busy.starts[keep], busy.ends[keep]) if not keep.all() else busy
         return out
 
     def create_event(self, request: EventRequest) -> CreatedEvent:
@@ -58,6 +91,7 @@ class LocalCalendar:
                 )
                 s.add(ev)
                 s.flush()
+                _bump(s, request.agent.id)
                 return CreatedEvent(provider_event_id=str(ev.id), conference_url=url)
         except IntegrityError:
             with self.store.session() as s:
@@ -71,3 +105,7 @@ class LocalCalendar:
             ev = s.get(CalendarEvent, int(provider_event_id))
             if ev is not None and ev.agent_id == agent.id:
                 ev.status = "cancelled"
+                _bump(s, agent.id)
+
+
+__all__ = ["LocalCalendar"]

@@ -100,6 +100,9 @@ class Agent(Base):
     include_conference = Column(Boolean, nullable=False, default=True)
     #: At most this many meetings per local day; None: no cap.
     max_meetings_per_day = Column(Integer)
+    #: Bumped with every change to the agent's local-calendar events, so busy-time caches
+    #: in other processes know exactly when to reload.
+    calendar_version = Column(Integer, nullable=False, default=0, server_default="0")
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     hours = relationship("WeeklyHour", back_populates="agent", cascade="all, delete-orphan")
     overrides = relationship("DateOverride", back_populates="agent", cascade="all, delete-orphan")

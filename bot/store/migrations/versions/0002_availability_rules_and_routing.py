@@ -43,6 +43,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('agents', schema=None) as batch_op:
         batch_op.add_column(sa.Column('max_meetings_per_day', sa.Integer(), nullable=True))
+        batch_op.add_column(sa.Column('calendar_version', sa.Integer(), server_default='0', nullable=False))
 
     with op.batch_alter_table('bookings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('routing', bot.store.models.JSONText(), nullable=True))
@@ -68,6 +69,7 @@ def downgrade() -> None:
         batch_op.drop_column('routing')
 
     with op.batch_alter_table('agents', schema=None) as batch_op:
+        batch_op.drop_column('calendar_version')
         batch_op.drop_column('max_meetings_per_day')
 
     with op.batch_alter_table('time_off', schema=None) as batch_op:
