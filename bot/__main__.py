@@ -88,6 +88,7 @@ def cmd_agents(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_agent(settings: Settings, args: argparse.Namespace) -> int:
     from bot import admin
+    from bot.errors import ConfigError
 
     store = _store(settings)
     if args.action == "add":
@@ -103,6 +104,8 @@ def cmd_agent(settings: Settings, args: argparse.Namespace) -> int:
     elif args.action == "set":
         cap: int | None | str = "keep"
         if args.max_per_day is not None:
+            if args.max_per_day != "none" and not args.max_per_day.isdigit():
+                raise ConfigError("--max-per-day takes a whole number or 'none'")
             cap = None if args.max_per_day == "none" else int(args.max_per_day)
         admin.set_agent(
             store,

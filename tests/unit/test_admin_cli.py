@@ -109,3 +109,6 @@ def test_cli_errors_are_plain(cli, capsys):
     assert main(["agent", "add", "a@example.com", "--timezone", "Mars/Base"]) == 2
     assert "unknown time zone" in capsys.readouterr().err
     assert main(["explain", "nope"]) == 2
+    assert main(["agent", "add", "b@example.com", "--timezone", "UTC"]) == 0
+    assert main(["agent", "set", "b@example.com", "--max-per-day", "lots"]) == 2
+    assert "whole number" in capsys.readouterr().err
