@@ -123,6 +123,20 @@ def cmd_agent(settings: Settings, args: argparse.Namespace) -> int:
         admin.add_holidays(store, args.email, [admin.parse_day(d) for d in args.dates])
     elif args.action == "time-off":
         admin.add_time_off(store, args.email, admin.parse_when(args.start), admin.parse_when(args.end), args.reason)
+    elif args.action == "invite":
+        from bot.runtime import connect_url, vault
+
+        if args.timezone:
+            admin.check_zone(args.timezone)
+        print(connect_url(settings, vault(settings), args.email, args.queue, args.name, args.timezone))
+        print("Send this link to the agent: it lists the permissions asked for, and is valid for 7 days.")
+        return 0
+    elif args.action == "disconnect":
+        from bot.calendars.connect import disconnect
+        from bot.runtime import google_config, vault
+
+        if not disconnect(store, vault(settings), google_config(settings), args.email):
+            raise ConfigError(f"{args.email} has no connected calendar")
     print("ok")
     return 0
 
@@ -257,6 +271,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     a.add_argument("start", help="e.g. 2026-12-21T00:00")
     a.add_argument("end", help="e.g. 2027-01-04T00:00")
     a.add_argument("--reason")
+    a = asub.add_parser("invite", help="print a link for the agent to connect Google Calendar and join a queue")
+    a.add_argument("email")
+    a.add_argument("--queue", help="the queue they join once connected")
+    a.add_argument("--name")
+    a.add_argument("--timezone", help="for a new agent (default UTC)")
+    a = asub.add_parser("disconnect", help="revoke and remove the agent's calendar connection")
+    a.add_argument("email")
     p.set_defaults(fn=cmd_agent)
     p = sub.add_parser("queue", help="create or change a queue, its members and weights")
     qsub = p.add_subparsers(dest="action", required=True)

@@ -97,7 +97,7 @@ def _queue(s: Any, slug: str) -> Queue:
     return q
 
 
-def _check_zone(tz: str) -> str:
+def check_zone(tz: str) -> str:
     if zone(tz, "UTC").key != tz:
         raise ConfigError(f"unknown time zone {tz!r}: use an IANA name such as Europe/Paris")
     return tz
@@ -118,7 +118,7 @@ def add_agent(
         agent = Agent(
             email=email.lower(),
             name=name,
-            timezone=_check_zone(tz),
+            timezone=check_zone(tz),
             provider="local",
             invitation_subject=DEFAULT_SUBJECT,
             invitation_body=DEFAULT_BODY,
@@ -149,7 +149,7 @@ def set_agent(
         if name:
             agent.name = name
         if tz:
-            agent.timezone = _check_zone(tz)
+            agent.timezone = check_zone(tz)
         if hours is not None:
             agent.hours = [
                 WeeklyHour(weekday=d, start_minute=a, end_minute=b)
@@ -206,7 +206,7 @@ def set_queue(store: Store, slug: str, **fields: Any) -> None:
     if "rr_period" in fields and fields["rr_period"] not in PERIODS:
         raise ConfigError(f"period must be one of {', '.join(PERIODS)}")
     if "timezone" in fields:
-        _check_zone(fields["timezone"])
+        check_zone(fields["timezone"])
     for key in ("interval_minutes", "window_days"):
         if key in fields and int(fields[key]) <= 0:
             raise ConfigError(f"{key.replace('_', ' ')} must be positive")

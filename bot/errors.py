@@ -3,6 +3,7 @@
     BotError
      ├── ConfigError              bad settings or seed data
      ├── TemplateError            an invitation template that cannot be used
+     ├── ConnectError             connecting a calendar failed (message for the agent)
      ├── BookingError             the visitor's request cannot be honoured as asked
      │    ├── OfferNotFound       unknown id, or an id offered to another conversation
      │    ├── OfferExpired        the offer outlived its time to live
@@ -68,3 +69,7 @@ class ProviderUnavailable(ProviderError):
 
 class ProviderAuthError(ProviderError):
     pass
+
+
+class ConnectError(BotError):
+    """Connecting a calendar failed; the message is meant for the person connecting."""

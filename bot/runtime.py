@@ -2,25 +2,87 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from datetime import timedelta
+from email.message import EmailMessage
+
+from sqlalchemy import select
 
 from bot.booking import BookingService
+from bot.calendars.connect import invite_token
+from bot.calendars.google import GoogleCalendar, GoogleConfig
 from bot.calendars.local import LocalCalendar
-from bot.messages.outbox import make_outbox
+from bot.crypto import Vault, load_secret
+from bot.messages.outbox import Outbox, make_outbox
 from bot.settings import Settings, load_settings
 from bot.store import Store
+from bot.store.models import Agent, Queue, QueueMember
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _service: BookingService | None = None
 
 
+def vault(settings: Settings) -> Vault:
+    return Vault(load_secret(settings.secret_key, settings.var_dir))
+
+
+def google_config(settings: Settings) -> GoogleConfig:
+    return GoogleConfig(
+        client_id=settings.google_client_id,
+        client_secret=settings.google_client_secret,
+        api_base_url=settings.google_api_base_url,
+        auth_uri=settings.google_auth_uri,
+        token_uri=settings.google_token_uri,
+        revoke_uri=settings.google_revoke_uri,
+        timeout=settings.provider_timeout_seconds,
+    )
+
+
+def connect_url(
+    settings: Settings, v: Vault, email: str, queue: str | None, name: str | None = None, tz: str | None = None
+) -> str:
+    return f"{settings.public_url}/portal/connect/google?invite={invite_token(v, email, queue, name, tz)}"
+
+
+def _reconnect_notice(settings: Settings, store: Store, v: Vault, outbox: Outbox):  # noqa: ANN202
+    def notify(agent_id: int, error: str) -> None:
+        with store.session() as s:
+            agent = s.get(Agent, agent_id)
+            queue = (
+                s.execute(select(Queue.slug).join(QueueMember).where(QueueMember.agent_id == agent_id))
+                .scalars()
+                .first()
+            )
+            email, name, tz = agent.email, agent.name, agent.timezone
+        msg = EmailMessage()
+        msg["Subject"] = "Please reconnect your Google Calendar"
+        msg["From"] = settings.mail_from
+        msg["To"] = email
+        msg.set_content(
+            f"Hi {name},\n\nGoogle no longer accepts our access to your calendar, so visitors are not "
+            "offered your times until you reconnect it. Reconnect here (the link is valid for 7 days):\n\n"
+            f"{connect_url(settings, v, email, queue, name, tz)}\n"
+        )
+        outbox.send(msg)
+
+    return notify
+
+
 def build_service(settings: Settings, store: Store | None = None) -> BookingService:
     store = store or Store(settings.db_url)
+    outbox = make_outbox(settings.smtp_url, settings.outbox_dir)
+    providers: dict = {"local": LocalCalendar(store, settings.public_url)}
+    if settings.google_client_id:
+        v = vault(settings)
+        providers["google"] = GoogleCalendar(
+            store, v, google_config(settings), on_needs_reconnect=_reconnect_notice(settings, store, v, outbox)
+        )
     return BookingService(
         store,
-        {"local": LocalCalendar(store, settings.public_url)},
-        make_outbox(settings.smtp_url, settings.outbox_dir),
+        providers,
+        outbox,
         mail_from=settings.mail_from,
         default_queue=settings.default_queue,
         offer_ttl=timedelta(minutes=settings.offer_ttl_minutes),

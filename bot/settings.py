@@ -27,7 +27,7 @@ class Settings:
     var_dir: Path = Path("var")
     database_url: str = ""
     smtp_url: str = ""
-    secret_key: str = ""
+    secret_key: str = field(default="", repr=False)
     public_url: str = "http://localhost:8000"
     mail_from: str = "Meetings <meetings@localhost>"
     host: str = "127.0.0.1"
@@ -39,6 +39,12 @@ class Settings:
     offer_ttl_minutes: int = 15
     slots_per_page: int = 5
     provider_timeout_seconds: float = 4.0
+    google_client_id: str = ""
+    google_client_secret: str = field(default="", repr=False)
+    google_api_base_url: str = "https://www.googleapis.com"
+    google_auth_uri: str = "https://accounts.google.com/o/oauth2/auth"
+    google_token_uri: str = "https://oauth2.googleapis.com/token"
+    google_revoke_uri: str = "https://oauth2.googleapis.com/revoke"
     extra: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -82,4 +88,10 @@ def load_settings(env: dict[str, str] | None = None, *, dotenv: bool = True) -> 
         offer_ttl_minutes=_int(env, "OFFER_TTL_MINUTES", 15),
         slots_per_page=_int(env, "SLOTS_PER_PAGE", 5),
         provider_timeout_seconds=float(env.get("PROVIDER_TIMEOUT_SECONDS") or 4.0),
+        google_client_id=env.get("GOOGLE_CLIENT_ID", ""),
+        google_client_secret=env.get("GOOGLE_CLIENT_SECRET", ""),
+        google_api_base_url=(env.get("GOOGLE_API_BASE_URL") or Settings.google_api_base_url).rstrip("/"),
+        google_auth_uri=env.get("GOOGLE_AUTH_URI") or Settings.google_auth_uri,
+        google_token_uri=env.get("GOOGLE_TOKEN_URI") or Settings.google_token_uri,
+        google_revoke_uri=env.get("GOOGLE_REVOKE_URI") or Settings.google_revoke_uri,
     )

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Mapping, Protocol, Sequence
 
-from bot.scheduling import Interval
+from bot.scheduling import Busy, Interval
 
 
 @dataclass(frozen=True)
@@ -47,11 +47,15 @@ class CalendarProvider(Protocol):
     #: otherwise our confirmation e-mail carries an ICS REQUEST.
     sends_invitations: bool
 
-    def busy(self, agents: Sequence[AgentRef], start: datetime, end: datetime) -> Mapping[int, list[Interval]]:
-        """Busy intervals per agent id between ``start`` and ``end``."""
+    def busy(self, agents: Sequence[AgentRef], start: datetime, end: datetime) -> Mapping[int, Busy | list[Interval]]:
+        """Busy time per agent id between ``start`` and ``end``. An agent whose calendar could
+        not be read is left out of the result (never reported free)."""
 
     def create_event(self, request: EventRequest) -> CreatedEvent:
         """Create (or, for a repeated idempotency key, return) the event."""
+
+    def update_event(self, agent: AgentRef, provider_event_id: str, start: datetime, end: datetime) -> None:
+        """Move the event (the attendee is told by whoever sends invitations)."""
 
     def cancel_event(self, agent: AgentRef, provider_event_id: str) -> None:
         """Remove the event; a missing event is not an error."""

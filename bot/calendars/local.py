@@ -100,6 +100,13 @@ class LocalCalendar:
                 ).scalar_one()
                 return CreatedEvent(provider_event_id=str(existing.id), conference_url=existing.conference_url)
 
+    def update_event(self, agent: AgentRef, provider_event_id: str, start: datetime, end: datetime) -> None:
+        with self.store.session() as s:
+            ev = s.get(CalendarEvent, int(provider_event_id))
+            if ev is not None and ev.agent_id == agent.id:
+                ev.start, ev.end = start, end
+                _bump(s, agent.id)
+
     def cancel_event(self, agent: AgentRef, provider_event_id: str) -> None:
         with self.store.session() as s:
             ev = s.get(CalendarEvent, int(provider_event_id))

@@ -169,6 +169,39 @@ class CalendarEvent(Base):
     __table_args__ = (Index("ix_calendar_events_agent_start", "agent_id", "start"),)
 
 
+class CalendarConnection(Base):
+    """An agent's connected calendar (one per agent). The refresh token is stored encrypted."""
+
+    __tablename__ = "calendar_connections"
+    id = Column(Integer, primary_key=True)
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False, unique=True)
+    provider = Column(String(32), nullable=False)  # "google", "microsoft"
+    account_email = Column(String(320), nullable=False)
+    calendar_id = Column(String(320), nullable=False, default="primary")
+    secret = Column(Text, nullable=False)  # encrypted refresh token (or token cache)
+    scopes = Column(Text, nullable=False, default="")
+    status = Column(String(32), nullable=False, default="connected")  # connected | needs_reconnect
+    last_error = Column(Text)
+    connected_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    updated_at = Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    agent = relationship("Agent")
+
+
+class OAuthState(Base):
+    """A pending authorization: single use, short-lived, bound to the invited agent and queue."""
+
+    __tablename__ = "oauth_states"
+    state = Column(String(64), primary_key=True)
+    provider = Column(String(32), nullable=False)
+    email = Column(String(320), nullable=False)
+    queue_slug = Column(String(64))
+    agent_name = Column(String(200))
+    agent_timezone = Column(String(64))
+    code_verifier = Column(Text, nullable=False)  # encrypted
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    used_at = Column(UTCDateTime)
+
+
 class Offer(Base):
     """A slot shown to one conversation. The id is opaque and means nothing elsewhere."""
 

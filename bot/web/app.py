@@ -45,6 +45,10 @@ def create_app(settings: Settings, store: Store | None = None) -> Sanic:
     app = Sanic(f"bot_web_{next(_names)}")
     app.config.REQUEST_MAX_SIZE = 64 * 1024
 
+    from bot.web.oauth import blueprint
+
+    app.blueprint(blueprint(settings))
+
     @app.listener("before_server_start")
     async def setup(app: Sanic, _loop: Any) -> None:
         app.ctx.store = store or Store(settings.db_url)
