@@ -85,11 +85,12 @@ def start(store: Store, vault: Vault, cfg: GoogleConfig, redirect_uri: str, invi
                 provider="google",
                 email=invite.email,
                 queue_slug=invite.queue,
+                agent_name=invite.name,
+                agent_timezone=invite.timezone,
                 code_verifier=vault.encrypt(flow.code_verifier),
                 created_at=datetime.now(timezone.utc),
             )
         )
-        # The invite's name and zone travel in the state row's email/queue; keep them for finish.
     return url
 
 
@@ -113,7 +114,6 @@ def finish(
     cfg: GoogleConfig,
     redirect_uri: str,
     params: dict[str, str],
-    invite: Invite | None = None,
 ) -> str:
     """Handle the callback. Returns the connected account e-mail; raises ConnectError with a
     message for the agent. Nothing is stored unless everything checks out."""
@@ -156,7 +156,8 @@ def finish(
             f"You signed in as {account or 'an unknown account'}, but the invitation is for "
             f"{email}. Sign in with that account."
         )
-    granted = set(str(token.get("scope", "")).split())
+    raw_scope = token.get("scope") or []
+    granted = set(raw_scope.split() if isinstance(raw_scope, str) else raw_scope)
     missing = [sc for sc in SCOPES if sc not in granted] if granted else []
     if missing:
         raise ConnectError("Some permissions were not granted, so bookings could not work; nothing was connected.")
@@ -170,16 +171,15 @@ def _store_connection(
     email: str,
     refresh_token: str,
     scopes: str,
-    queue_slug: str | None,
-    invite: Invite | None,
+    invite: Invite,
 ) -> None:
     with store.session() as s:
         agent = s.execute(select(Agent).where(Agent.email == email)).scalar_one_or_none()
         if agent is None:
             agent = Agent(
                 email=email,
-                name=(invite.name if invite and invite.name else email.split("@")[0]),
-                timezone=(invite.timezone if invite and invite.timezone else "UTC"),
+                name=invite.name or email.split("@")[0],
+                timezone=invite.timezone or "UTC",
                 provider="google",
                 invitation_subject=DEFAULT_SUBJECT,
                 invitation_body=DEFAULT_BODY,

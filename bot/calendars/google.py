@@ -193,7 +193,8 @@ class GoogleCalendar:
                 log.exception("could not tell agent %s to reconnect", agent_id)
 
     def _call(self, agent_id: int, make: Callable[[], Any], passthrough: tuple[int, ...] = ()) -> Any:
-        deadline = time.monotonic() + self.config.retry_budget
+        started = time.monotonic()
+        waited = 0.0  # counted too, so the budget holds with any sleep function
         attempt = 0
         while True:
             try:
@@ -222,11 +223,12 @@ class GoogleCalendar:
             except (TransportError, httplib2.HttpLib2Error, OSError):  # timeouts, resets, DNS
                 wait = None
             delay = wait if wait is not None else min(2.0, 0.25 * 2**attempt) * random.uniform(0.5, 1.5)
-            if time.monotonic() + delay > deadline:
+            if max(time.monotonic() - started, waited) + delay > self.config.retry_budget:
                 raise ProviderUnavailable(
                     "Google Calendar did not answer in time", provider="google", agent_id=agent_id
                 )
             self.sleep(delay)
+            waited += delay
             attempt += 1
 
     # ---- busy ------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import pytest
 
 from bot.settings import Settings
 from bot.supervisor import ROOT, Stack, free_port, newest_model
+from tests.fakes.google import FakeGoogle
 
 
 class Chat:
@@ -47,7 +48,14 @@ class Chat:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Chat:
+def google() -> FakeGoogle:
+    with FakeGoogle() as g:
+        g.add_user("gina@acme.example")
+        yield g
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, google: FakeGoogle) -> Chat:
     var = tmp_path_factory.mktemp("var")
     ports = {"RASA_PORT": free_port(), "ACTION_PORT": free_port(), "WEB_PORT": free_port()}
     env = {
@@ -55,6 +63,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Chat:
         "BOT_VAR_DIR": str(var),
         **{k: str(v) for k, v in ports.items()},
         "PUBLIC_URL": f"http://localhost:{ports['WEB_PORT']}",
+        # Google is the fake on loopback (plain HTTP, which oauthlib only allows when told).
+        "GOOGLE_CLIENT_ID": google.client_id,
+        "GOOGLE_CLIENT_SECRET": google.client_secret,
+        "GOOGLE_API_BASE_URL": google.url,
+        "GOOGLE_AUTH_URI": google.auth_uri,
+        "GOOGLE_TOKEN_URI": google.token_uri,
+        "GOOGLE_REVOKE_URI": google.revoke_uri,
+        "OAUTHLIB_INSECURE_TRANSPORT": "1",
     }
     env.pop("DATABASE_URL", None)
     env.pop("SMTP_URL", None)
