@@ -124,12 +124,14 @@ def cmd_agent(settings: Settings, args: argparse.Namespace) -> int:
     elif args.action == "time-off":
         admin.add_time_off(store, args.email, admin.parse_when(args.start), admin.parse_when(args.end), args.reason)
     elif args.action == "invite":
-        from bot.runtime import connect_url, vault
+        from bot.runtime import configured_providers, connect_url, vault
 
         if args.timezone:
             admin.check_zone(args.timezone)
-        print(connect_url(settings, vault(settings), args.email, args.queue, args.name, args.timezone))
-        print("Send this link to the agent: it lists the permissions asked for, and is valid for 7 days.")
+        providers = [args.provider] if args.provider else configured_providers(settings) or ["google"]
+        for provider in providers:
+            print(connect_url(settings, vault(settings), args.email, args.queue, args.name, args.timezone, provider))
+        print("Send a link to the agent: it lists the permissions asked for, and is valid for 7 days.")
         return 0
     elif args.action == "disconnect":
         from bot.calendars.connect import disconnect
@@ -276,6 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     a.add_argument("--queue", help="the queue they join once connected")
     a.add_argument("--name")
     a.add_argument("--timezone", help="for a new agent (default UTC)")
+    a.add_argument("--provider", choices=["google", "microsoft"], help="default: every configured one")
     a = asub.add_parser("disconnect", help="revoke and remove the agent's calendar connection")
     a.add_argument("email")
     p.set_defaults(fn=cmd_agent)

@@ -13,6 +13,7 @@ from bot.booking import BookingService
 from bot.calendars.connect import invite_token
 from bot.calendars.google import GoogleCalendar, GoogleConfig
 from bot.calendars.local import LocalCalendar
+from bot.calendars.microsoft import MicrosoftCalendar, MicrosoftConfig
 from bot.crypto import Vault, load_secret
 from bot.messages.outbox import Outbox, make_outbox
 from bot.settings import Settings, load_settings
@@ -40,13 +41,41 @@ def google_config(settings: Settings) -> GoogleConfig:
     )
 
 
+def microsoft_config(settings: Settings) -> MicrosoftConfig:
+    return MicrosoftConfig(
+        client_id=settings.microsoft_client_id,
+        client_secret=settings.microsoft_client_secret,
+        authority=settings.microsoft_authority,
+        graph_base_url=settings.graph_base_url,
+        ca_bundle=settings.microsoft_ca_bundle or None,
+        timeout=settings.provider_timeout_seconds,
+    )
+
+
+def provider_config(settings: Settings, provider: str) -> GoogleConfig | MicrosoftConfig:
+    return google_config(settings) if provider == "google" else microsoft_config(settings)
+
+
+def configured_providers(settings: Settings) -> list[str]:
+    pairs = (("google", settings.google_client_id), ("microsoft", settings.microsoft_client_id))
+    return [provider for provider, client_id in pairs if client_id]
+
+
 def connect_url(
-    settings: Settings, v: Vault, email: str, queue: str | None, name: str | None = None, tz: str | None = None
+    settings: Settings,
+    v: Vault,
+    email: str,
+    queue: str | None,
+    name: str | None = None,
+    tz: str | None = None,
+    provider: str = "google",
 ) -> str:
-    return f"{settings.public_url}/portal/connect/google?invite={invite_token(v, email, queue, name, tz)}"
+    return f"{settings.public_url}/portal/connect/{provider}?invite={invite_token(v, email, queue, name, tz)}"
 
 
-def _reconnect_notice(settings: Settings, store: Store, v: Vault, outbox: Outbox):  # noqa: ANN202
+def _reconnect_notice(settings: Settings, store: Store, v: Vault, outbox: Outbox, provider: str = "google"):  # noqa: ANN202
+    label = "Google Calendar" if provider == "google" else "Outlook calendar"
+
     def notify(agent_id: int, error: str) -> None:
         with store.session() as s:
             agent = s.get(Agent, agent_id)
@@ -57,13 +86,13 @@ def _reconnect_notice(settings: Settings, store: Store, v: Vault, outbox: Outbox
             )
             email, name, tz = agent.email, agent.name, agent.timezone
         msg = EmailMessage()
-        msg["Subject"] = "Please reconnect your Google Calendar"
+        msg["Subject"] = f"Please reconnect your {label}"
         msg["From"] = settings.mail_from
         msg["To"] = email
         msg.set_content(
-            f"Hi {name},\n\nGoogle no longer accepts our access to your calendar, so visitors are not "
-            "offered your times until you reconnect it. Reconnect here (the link is valid for 7 days):\n\n"
-            f"{connect_url(settings, v, email, queue, name, tz)}\n"
+            f"Hi {name},\n\nYour {label} no longer accepts our access, so visitors are not offered "
+            "your times until you reconnect it. Reconnect here (the link is valid for 7 days):\n\n"
+            f"{connect_url(settings, v, email, queue, name, tz, provider)}\n"
         )
         outbox.send(msg)
 
@@ -78,6 +107,14 @@ def build_service(settings: Settings, store: Store | None = None) -> BookingServ
         v = vault(settings)
         providers["google"] = GoogleCalendar(
             store, v, google_config(settings), on_needs_reconnect=_reconnect_notice(settings, store, v, outbox)
+        )
+    if settings.microsoft_client_id:
+        v = vault(settings)
+        providers["microsoft"] = MicrosoftCalendar(
+            store,
+            v,
+            microsoft_config(settings),
+            on_needs_reconnect=_reconnect_notice(settings, store, v, outbox, "microsoft"),
         )
     return BookingService(
         store,

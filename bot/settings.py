@@ -45,6 +45,11 @@ class Settings:
     google_auth_uri: str = "https://accounts.google.com/o/oauth2/auth"
     google_token_uri: str = "https://oauth2.googleapis.com/token"
     google_revoke_uri: str = "https://oauth2.googleapis.com/revoke"
+    microsoft_client_id: str = ""
+    microsoft_client_secret: str = field(default="", repr=False)
+    microsoft_authority: str = "https://login.microsoftonline.com/common"
+    graph_base_url: str = "https://graph.microsoft.com/v1.0"
+    microsoft_ca_bundle: str = ""
     extra: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
@@ -94,4 +99,9 @@ def load_settings(env: dict[str, str] | None = None, *, dotenv: bool = True) -> 
         google_auth_uri=env.get("GOOGLE_AUTH_URI") or Settings.google_auth_uri,
         google_token_uri=env.get("GOOGLE_TOKEN_URI") or Settings.google_token_uri,
         google_revoke_uri=env.get("GOOGLE_REVOKE_URI") or Settings.google_revoke_uri,
+        microsoft_client_id=env.get("MICROSOFT_CLIENT_ID", ""),
+        microsoft_client_secret=env.get("MICROSOFT_CLIENT_SECRET", ""),
+        microsoft_authority=(env.get("MICROSOFT_AUTHORITY") or Settings.microsoft_authority).rstrip("/"),
+        graph_base_url=(env.get("GRAPH_BASE_URL") or Settings.graph_base_url).rstrip("/"),
+        microsoft_ca_bundle=env.get("MICROSOFT_CA_BUNDLE", ""),
     )

@@ -1,11 +1,12 @@
 """Connecting an agent's calendar by OAuth: invitation link → consent → callback → stored.
 
 - Only invited agents can connect: ``python -m bot agent invite EMAIL --queue sales`` prints a
-  signed, expiring link. The Google account must be the invited e-mail.
-- Authorization code flow with PKCE (S256) and ``state``; the state is stored server-side,
-  single use, for ten minutes, with the (encrypted) code verifier.
-- The refresh token is stored encrypted; reconnecting replaces the old connection;
-  disconnecting revokes the grant at Google and removes it.
+  signed, expiring link. The account signed in with must be the invited e-mail.
+- Authorization code flow with PKCE (S256) and ``state`` — google-auth-oauthlib for Google,
+  MSAL's auth code flow for Microsoft. The state is stored server-side, single use, for ten
+  minutes, with what finishing needs (the code verifier, or MSAL's flow), encrypted.
+- What is kept — Google's refresh token, or the agent's MSAL token cache — is stored encrypted;
+  reconnecting replaces the old connection; disconnecting removes it (and revokes Google's grant).
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import msal
 import requests
 from google_auth_oauthlib.flow import Flow
 from sqlalchemy import delete, select
 
-from bot.calendars.google import SCOPES, GoogleConfig
+from bot.calendars import google, microsoft
 from bot.crypto import Vault
 from bot.errors import ConnectError
 from bot.messages.email import DEFAULT_BODY, DEFAULT_SUBJECT
@@ -33,6 +35,8 @@ log = logging.getLogger(__name__)
 
 STATE_TTL = timedelta(minutes=10)
 INVITE_TTL_SECONDS = 7 * 24 * 3600
+NAMES = {"google": "Google", "microsoft": "Microsoft"}
+Config = Any  # GoogleConfig | MicrosoftConfig
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,13 @@ class Invite:
     queue: str | None
     name: str | None
     timezone: str | None
+
+
+@dataclass(frozen=True)
+class Granted:
+    account: str | None
+    secret: str  # what to keep: a refresh token, or a serialized token cache
+    scopes: str
 
 
 def invite_token(vault: Vault, email: str, queue: str | None, name: str | None = None, tz: str | None = None) -> str:
@@ -56,8 +67,9 @@ def read_invite(vault: Vault, token: str | None) -> Invite:
     return Invite(body["email"], body.get("queue"), body.get("name"), body.get("tz"))
 
 
-def _client_config(cfg: GoogleConfig) -> dict[str, Any]:
-    return {
+# ---- Google ---------------------------------------------------------------------------------------
+def _google_flow(cfg: google.GoogleConfig, redirect_uri: str, **kw: Any) -> Flow:
+    client = {
         "web": {
             "client_id": cfg.client_id,
             "client_secret": cfg.client_secret,
@@ -65,33 +77,16 @@ def _client_config(cfg: GoogleConfig) -> dict[str, Any]:
             "token_uri": cfg.token_uri,
         }
     }
+    return Flow.from_client_config(client, scopes=google.SCOPES, redirect_uri=redirect_uri, **kw)
 
 
-def start(store: Store, vault: Vault, cfg: GoogleConfig, redirect_uri: str, invite: Invite) -> str:
-    """The Google consent URL for this invitation; remembers state and the PKCE verifier."""
-    if not cfg.client_id or not cfg.client_secret:
-        raise ConnectError("Google Calendar is not configured here (GOOGLE_CLIENT_ID / GOOGLE_CLIENT_SECRET).")
+def _google_start(cfg: google.GoogleConfig, redirect_uri: str, invite: Invite) -> tuple[str, str, str]:
     state = secrets.token_urlsafe(32)
-    flow = Flow.from_client_config(
-        _client_config(cfg), scopes=SCOPES, redirect_uri=redirect_uri, state=state, autogenerate_code_verifier=True
-    )
+    flow = _google_flow(cfg, redirect_uri, state=state, autogenerate_code_verifier=True)
     url, _ = flow.authorization_url(
         access_type="offline", prompt="consent", login_hint=invite.email, include_granted_scopes="false"
     )
-    with store.session() as s:
-        s.add(
-            OAuthState(
-                state=state,
-                provider="google",
-                email=invite.email,
-                queue_slug=invite.queue,
-                agent_name=invite.name,
-                agent_timezone=invite.timezone,
-                code_verifier=vault.encrypt(flow.code_verifier),
-                created_at=datetime.now(timezone.utc),
-            )
-        )
-    return url
+    return url, state, str(flow.code_verifier)
 
 
 def _id_token_email(id_token: str | None) -> str | None:
@@ -108,71 +103,113 @@ def _id_token_email(id_token: str | None) -> str | None:
     return email.lower() if isinstance(email, str) and claims.get("email_verified", True) else None
 
 
-def finish(
-    store: Store,
-    vault: Vault,
-    cfg: GoogleConfig,
-    redirect_uri: str,
-    params: dict[str, str],
-) -> str:
+def _google_finish(
+    cfg: google.GoogleConfig, redirect_uri: str, state: str, verifier: str, params: dict[str, str]
+) -> Granted:
+    flow = _google_flow(cfg, redirect_uri, state=state, code_verifier=verifier)
+    try:
+        token = flow.fetch_token(code=params["code"])
+    except Exception as exc:  # oauthlib raises many kinds; none of them leaks the code
+        log.warning("google token exchange failed: %s", type(exc).__name__)
+        raise ConnectError("Google did not accept the sign-in; nothing was connected. Please try again.") from exc
+    if not token.get("refresh_token"):
+        raise ConnectError("Google did not grant offline access; nothing was connected. Please try again.")
+    raw = token.get("scope") or []
+    granted = set(raw.split() if isinstance(raw, str) else raw)
+    if granted and any(sc not in granted for sc in google.SCOPES):
+        raise ConnectError("Some permissions were not granted, so bookings could not work; nothing was connected.")
+    return Granted(_id_token_email(token.get("id_token")), token["refresh_token"], " ".join(sorted(granted)))
+
+
+# ---- Microsoft -------------------------------------------------------------------------------------
+def _ms_start(cfg: microsoft.MicrosoftConfig, redirect_uri: str, invite: Invite) -> tuple[str, str, str]:
+    flow = microsoft.msal_app(cfg).initiate_auth_code_flow(
+        microsoft.SCOPES, redirect_uri=redirect_uri, login_hint=invite.email, prompt="select_account"
+    )
+    return flow["auth_uri"], flow["state"], json.dumps(flow)
+
+
+def _ms_finish(cfg: microsoft.MicrosoftConfig, flow_json: str, params: dict[str, str]) -> Granted:
+    cache = msal.SerializableTokenCache()
+    try:
+        result = microsoft.msal_app(cfg, cache).acquire_token_by_auth_code_flow(json.loads(flow_json), params)
+    except (ValueError, requests.RequestException) as exc:
+        log.warning("microsoft token exchange failed: %s", type(exc).__name__)
+        raise ConnectError("Microsoft did not accept the sign-in; nothing was connected. Please try again.") from exc
+    if "error" in result or "access_token" not in result:
+        log.warning("microsoft token exchange failed: %s", result.get("error"))
+        raise ConnectError("Microsoft did not accept the sign-in; nothing was connected. Please try again.")
+    granted = str(result.get("scope", ""))
+    if "calendars.readwrite" not in granted.lower():
+        raise ConnectError("Calendar access was not granted, so bookings could not work; nothing was connected.")
+    claims = result.get("id_token_claims") or {}
+    account = claims.get("preferred_username") or claims.get("email")
+    return Granted(account.lower() if isinstance(account, str) else None, cache.serialize(), granted)
+
+
+# ---- shared ---------------------------------------------------------------------------------------
+def start(store: Store, vault: Vault, provider: str, cfg: Config, redirect_uri: str, invite: Invite) -> str:
+    """The consent URL for this invitation; remembers the state and what finishing needs."""
+    if provider not in NAMES:
+        raise ConnectError("Unknown calendar provider.")
+    if not cfg.client_id or not cfg.client_secret:
+        raise ConnectError(f"{NAMES[provider]} calendars are not configured here.")
+    url, state, secret = (_google_start if provider == "google" else _ms_start)(cfg, redirect_uri, invite)
+    with store.session() as s:
+        s.add(
+            OAuthState(
+                state=state,
+                provider=provider,
+                email=invite.email,
+                queue_slug=invite.queue,
+                agent_name=invite.name,
+                agent_timezone=invite.timezone,
+                code_verifier=vault.encrypt(secret),
+                created_at=datetime.now(timezone.utc),
+            )
+        )
+    return url
+
+
+def finish(store: Store, vault: Vault, provider: str, cfg: Config, redirect_uri: str, params: dict[str, str]) -> str:
     """Handle the callback. Returns the connected account e-mail; raises ConnectError with a
     message for the agent. Nothing is stored unless everything checks out."""
     state = params.get("state") or ""
     now = datetime.now(timezone.utc)
     with store.session() as s:
         row = s.get(OAuthState, state) if state else None
-        if row is None or row.provider != "google":
+        if row is None or row.provider != provider:
             raise ConnectError("This sign-in link is not valid. Start again from your invitation link.")
         if row.used_at is not None:
             raise ConnectError("This sign-in was already used. Start again from your invitation link.")
         if now - row.created_at > STATE_TTL:
             raise ConnectError("This sign-in took too long and expired. Start again from your invitation link.")
         row.used_at = now  # single use, whatever happens next
-        email, verifier = row.email, vault.decrypt(row.code_verifier)
+        secret = vault.decrypt(row.code_verifier)
         invite = Invite(row.email, row.queue_slug, row.agent_name, row.agent_timezone)
     if params.get("error"):
         raise ConnectError(
             "You did not give access, so nothing was connected."
             if params["error"] == "access_denied"
-            else f"Google reported an error ({params['error'][:60]}); nothing was connected."
+            else f"{NAMES[provider]} reported an error ({params['error'][:60]}); nothing was connected."
         )
-    code = params.get("code")
-    if not code:
-        raise ConnectError("Google did not send an authorization code; nothing was connected.")
-    flow = Flow.from_client_config(
-        _client_config(cfg), scopes=SCOPES, redirect_uri=redirect_uri, state=state, code_verifier=verifier
-    )
-    try:
-        token = flow.fetch_token(code=code)
-    except Exception as exc:  # oauthlib raises many kinds; none of them leaks the code
-        log.warning("google token exchange failed: %s", type(exc).__name__)
-        raise ConnectError("Google did not accept the sign-in; nothing was connected. Please try again.") from exc
-    refresh = token.get("refresh_token")
-    account = _id_token_email(token.get("id_token"))
-    if not refresh:
-        raise ConnectError("Google did not grant offline access; nothing was connected. Please try again.")
-    if account != email:
+    if not params.get("code"):
+        raise ConnectError(f"{NAMES[provider]} did not send an authorization code; nothing was connected.")
+    if provider == "google":
+        granted = _google_finish(cfg, redirect_uri, state, secret, params)
+    else:
+        granted = _ms_finish(cfg, secret, params)
+    if granted.account != invite.email:
         raise ConnectError(
-            f"You signed in as {account or 'an unknown account'}, but the invitation is for "
-            f"{email}. Sign in with that account."
+            f"You signed in as {granted.account or 'an unknown account'}, but the invitation is for "
+            f"{invite.email}. Sign in with that account."
         )
-    raw_scope = token.get("scope") or []
-    granted = set(raw_scope.split() if isinstance(raw_scope, str) else raw_scope)
-    missing = [sc for sc in SCOPES if sc not in granted] if granted else []
-    if missing:
-        raise ConnectError("Some permissions were not granted, so bookings could not work; nothing was connected.")
-    _store_connection(store, vault, account, refresh, " ".join(sorted(granted or SCOPES)), invite)
-    return account
+    _store_connection(store, vault, provider, granted, invite)
+    return invite.email
 
 
-def _store_connection(
-    store: Store,
-    vault: Vault,
-    email: str,
-    refresh_token: str,
-    scopes: str,
-    invite: Invite,
-) -> None:
+def _store_connection(store: Store, vault: Vault, provider: str, granted: Granted, invite: Invite) -> None:
+    email = invite.email
     with store.session() as s:
         agent = s.execute(select(Agent).where(Agent.email == email)).scalar_one_or_none()
         if agent is None:
@@ -180,7 +217,7 @@ def _store_connection(
                 email=email,
                 name=invite.name or email.split("@")[0],
                 timezone=invite.timezone or "UTC",
-                provider="google",
+                provider=provider,
                 invitation_subject=DEFAULT_SUBJECT,
                 invitation_body=DEFAULT_BODY,
                 include_conference=True,
@@ -192,25 +229,26 @@ def _store_connection(
         s.add(
             CalendarConnection(
                 agent_id=agent.id,
-                provider="google",
+                provider=provider,
                 account_email=email,
                 calendar_id=email,
-                secret=vault.encrypt(refresh_token),
-                scopes=scopes,
+                secret=vault.encrypt(granted.secret),
+                scopes=granted.scopes,
                 status="connected",
+                connected_at=datetime.now(timezone.utc),
             )
         )
-        agent.provider = "google"
+        agent.provider = provider
         agent.active = True
         if invite.queue:
             q = s.execute(select(Queue).where(Queue.slug == invite.queue)).scalar_one_or_none()
             if q is not None and s.get(QueueMember, (q.id, agent.id)) is None:
                 s.add(QueueMember(queue_id=q.id, agent_id=agent.id, weight=100))
-    log.info("agent %s connected Google Calendar", email)
+    log.info("agent %s connected a %s calendar", email, NAMES[provider])
 
 
-def disconnect(store: Store, vault: Vault, cfg: GoogleConfig, email: str) -> bool:
-    """Revoke the grant at Google (best effort) and remove the connection and queue memberships."""
+def disconnect(store: Store, vault: Vault, google_cfg: google.GoogleConfig, email: str) -> bool:
+    """Remove the connection and queue memberships; revoke Google's grant (best effort)."""
     with store.session() as s:
         agent = s.execute(select(Agent).where(Agent.email == email.lower())).scalar_one_or_none()
         if agent is None:
@@ -218,12 +256,13 @@ def disconnect(store: Store, vault: Vault, cfg: GoogleConfig, email: str) -> boo
         conn = s.execute(select(CalendarConnection).where(CalendarConnection.agent_id == agent.id)).scalar_one_or_none()
         if conn is None:
             return False
-        token = vault.decrypt(conn.secret)
+        provider, secret = conn.provider, vault.decrypt(conn.secret)
         s.delete(conn)
         s.execute(delete(QueueMember).where(QueueMember.agent_id == agent.id))  # never offered without a calendar
         agent.provider = "local"
-    try:
-        requests.post(cfg.revoke_uri, data={"token": token}, timeout=cfg.timeout)
-    except requests.RequestException as exc:
-        log.warning("revoking the Google grant failed (%s); it was removed here anyway", type(exc).__name__)
+    if provider == "google":
+        try:
+            requests.post(google_cfg.revoke_uri, data={"token": secret}, timeout=google_cfg.timeout)
+        except requests.RequestException as exc:
+            log.warning("revoking the Google grant failed (%s); it was removed here anyway", type(exc).__name__)
     return True

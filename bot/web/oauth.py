@@ -10,11 +10,17 @@ from typing import Any
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot.calendars import connect
-from bot.calendars.google import SCOPE_REASONS, SCOPES
+from bot.calendars import connect, google, microsoft
 from bot.errors import ConnectError
-from bot.runtime import google_config, vault
+from bot.runtime import provider_config, vault
 from bot.settings import Settings
+
+LABELS = {"google": "Google Calendar", "microsoft": "Outlook calendar"}
+REASONS = {
+    "google": [google.SCOPE_REASONS[s] for s in google.SCOPES],
+    "microsoft": list(microsoft.SCOPE_REASONS.values()),
+}
+MEETING = {"google": "Google Meet", "microsoft": "Microsoft Teams"}
 
 
 def page(title: str, body: str, status: int = 200) -> response.HTTPResponse:
@@ -29,8 +35,9 @@ def page(title: str, body: str, status: int = 200) -> response.HTTPResponse:
 
 def blueprint(settings: Settings) -> Blueprint:
     bp = Blueprint("oauth")
-    cfg = google_config(settings)
-    redirect_uri = f"{settings.public_url}/oauth/google/callback"
+
+    def redirect_uri(provider: str) -> str:
+        return f"{settings.public_url}/oauth/{provider}/callback"
 
     async def run(fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(None, partial(fn, *args))
@@ -39,43 +46,63 @@ def blueprint(settings: Settings) -> Blueprint:
     async def keys(app: Any, _loop: Any) -> None:
         app.ctx.vault = await run(vault, settings)
 
-    @bp.get("/portal/connect/google")
-    async def connect_page(request: Request) -> response.HTTPResponse:
+    @bp.get("/portal/connect/<provider:str>")
+    async def connect_page(request: Request, provider: str) -> response.HTTPResponse:
+        if provider not in LABELS:
+            return page("Not found", "<p>Unknown calendar provider.</p>", 404)
         try:
             invite = connect.read_invite(request.app.ctx.vault, request.args.get("invite"))
         except ConnectError as exc:
             return page("Invitation not valid", f"<p>{html.escape(str(exc))}</p>", 400)
-        items = "".join(f"<li>{html.escape(SCOPE_REASONS[s])}</li>" for s in SCOPES)
+        items = "".join(f"<li>{html.escape(reason)}</li>" for reason in REASONS[provider])
         token = html.escape(request.args.get("invite", ""), quote=True)
+        queue = f", queue <strong>{html.escape(invite.queue)}</strong>" if invite.queue else ""
         return page(
-            "Connect your Google Calendar",
-            f"<p>For <strong>{html.escape(invite.email)}</strong>"
-            + (f", queue <strong>{html.escape(invite.queue)}</strong>" if invite.queue else "")
-            + ". We ask Google for these permissions, and only these:</p>"
-            f"<ul>{items}</ul><p>One calendar per agent: connecting again replaces the old connection.</p>"
-            f"<p><a class=button href='/oauth/google/start?invite={token}'>Connect Google Calendar</a></p>",
+            f"Connect your {LABELS[provider]}",
+            f"<p>For <strong>{html.escape(invite.email)}</strong>{queue}. We ask for these permissions, "
+            f"and only these:</p><ul>{items}</ul><p>Meetings booked with you get a {MEETING[provider]} link. "
+            "One calendar per agent: connecting again replaces the old connection.</p>"
+            f"<p><a class=button href='/oauth/{provider}/start?invite={token}'>Connect {LABELS[provider]}</a></p>",
         )
 
-    @bp.get("/oauth/google/start")
-    async def oauth_start(request: Request) -> response.HTTPResponse:
+    @bp.get("/oauth/<provider:str>/start")
+    async def oauth_start(request: Request, provider: str) -> response.HTTPResponse:
         try:
             invite = connect.read_invite(request.app.ctx.vault, request.args.get("invite"))
-            url = await run(connect.start, request.app.ctx.store, request.app.ctx.vault, cfg, redirect_uri, invite)
+            url = await run(
+                connect.start,
+                request.app.ctx.store,
+                request.app.ctx.vault,
+                provider,
+                provider_config(settings, provider),
+                redirect_uri(provider),
+                invite,
+            )
         except ConnectError as exc:
             return page("Could not start", f"<p>{html.escape(str(exc))}</p>", 400)
         return response.redirect(url)
 
-    @bp.get("/oauth/google/callback")
-    async def oauth_callback(request: Request) -> response.HTTPResponse:
-        params = {k: request.args.get(k) for k in ("state", "code", "error") if request.args.get(k)}
+    @bp.get("/oauth/<provider:str>/callback")
+    async def oauth_callback(request: Request, provider: str) -> response.HTTPResponse:
+        params = {k: v[0] for k, v in request.args.items() if v}
         try:
-            email = await run(connect.finish, request.app.ctx.store, request.app.ctx.vault, cfg, redirect_uri, params)
+            if provider not in LABELS:
+                raise ConnectError("Unknown calendar provider.")
+            email = await run(
+                connect.finish,
+                request.app.ctx.store,
+                request.app.ctx.vault,
+                provider,
+                provider_config(settings, provider),
+                redirect_uri(provider),
+                params,
+            )
         except ConnectError as exc:
             return page("Not connected", f"<p>{html.escape(str(exc))}</p>", 400)
         return page(
-            "Google Calendar connected",
+            f"{LABELS[provider]} connected",
             f"<p>{html.escape(email)} is connected. Visitors are now offered your free times, and meetings "
-            "booked with you appear on your calendar with a Google Meet link.</p>",
+            f"booked with you appear on your calendar with a {MEETING[provider]} link.</p>",
         )
 
     return bp
