@@ -167,11 +167,16 @@ class MicrosoftCalendar:
     def _token(self, conn: CalendarConnection, *, force_refresh: bool = False) -> str:
         app, cache = self._app(conn)
         accounts = app.get_accounts()
-        result = (
-            app.acquire_token_silent_with_error(SCOPES, account=accounts[0], force_refresh=force_refresh)
-            if accounts
-            else {"error": "no_account"}
-        )
+        try:
+            result = (
+                app.acquire_token_silent_with_error(SCOPES, account=accounts[0], force_refresh=force_refresh)
+                if accounts
+                else {"error": "no_account"}
+            )
+        except (msal.exceptions.MsalServiceError, requests.RequestException) as exc:  # 5xx, network
+            raise ProviderUnavailable(
+                "the Microsoft sign-in service failed", provider="microsoft", agent_id=conn.agent_id
+            ) from exc
         if cache.has_state_changed:  # a refreshed (rotated) refresh token: keep it, encrypted
             with self.store.session() as s:
                 s.execute(

@@ -15,6 +15,7 @@ import pytest
 from bot.settings import Settings
 from bot.supervisor import ROOT, Stack, free_port, newest_model
 from tests.fakes.google import FakeGoogle
+from tests.fakes.microsoft import FakeMicrosoft
 
 
 class Chat:
@@ -55,7 +56,14 @@ def google() -> FakeGoogle:
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory, google: FakeGoogle) -> Chat:
+def microsoft() -> FakeMicrosoft:
+    with FakeMicrosoft() as fake:
+        fake.add_user("mo@contoso.example", "Mo")
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory, google: FakeGoogle, microsoft: FakeMicrosoft) -> Chat:
     var = tmp_path_factory.mktemp("var")
     ports = {"RASA_PORT": free_port(), "ACTION_PORT": free_port(), "WEB_PORT": free_port()}
     env = {
@@ -71,6 +79,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory, google: FakeGoogle) -> Chat:
         "GOOGLE_TOKEN_URI": google.token_uri,
         "GOOGLE_REVOKE_URI": google.revoke_uri,
         "OAUTHLIB_INSECURE_TRANSPORT": "1",
+        # Microsoft is the fake over TLS with a throwaway CA.
+        "MICROSOFT_CLIENT_ID": microsoft.client_id,
+        "MICROSOFT_CLIENT_SECRET": microsoft.client_secret,
+        "MICROSOFT_AUTHORITY": microsoft.authority,
+        "GRAPH_BASE_URL": microsoft.graph_url,
+        "MICROSOFT_CA_BUNDLE": microsoft.ca_path,
     }
     env.pop("DATABASE_URL", None)
     env.pop("SMTP_URL", None)

@@ -158,7 +158,11 @@ def any_provider(request, store, settings):
 
 
 def test_provider_contract(any_provider):
-    cal, agent = any_provider
+    run_contract(*any_provider)
+
+
+def run_contract(cal, agent):
+    """What every provider must do: idempotent create, busy, move, cancel (twice)."""
     window = (utc(2026, 12, 1), utc(2026, 12, 8))
     key = "a1" * 16
     req = EventRequest(
