@@ -19,13 +19,11 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import random
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping
 
 import google_auth_httplib2
 import httplib2
@@ -33,13 +31,12 @@ from google.auth.exceptions import RefreshError, TransportError
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
-from sqlalchemy import select
 
 from bot.calendars.base import AgentRef, CreatedEvent, EventRequest
+from bot.calendars.remote import RemoteCalendar
 from bot.crypto import Vault
-from bot.errors import ProviderAuthError, ProviderError, ProviderUnavailable
+from bot.errors import ProviderAuthError, ProviderError
 from bot.scheduling import Busy, Interval
-from bot.scheduling.engine import to_minute
 from bot.store import Store
 from bot.store.models import CalendarConnection
 
@@ -109,8 +106,9 @@ def _retry_after(err: HttpError) -> float | None:
         return None
 
 
-class GoogleCalendar:
+class GoogleCalendar(RemoteCalendar):
     name = "google"
+    label = "Google Calendar"
     sends_invitations = True  # Google e-mails the attendee itself (sendUpdates=all)
 
     def __init__(
@@ -122,27 +120,16 @@ class GoogleCalendar:
         on_needs_reconnect: Callable[[int, str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
-        self.store = store
-        self.vault = vault
+        super().__init__(
+            store,
+            vault,
+            retry_budget=config.retry_budget,
+            busy_ttl=config.busy_ttl,
+            on_needs_reconnect=on_needs_reconnect,
+            sleep=sleep,
+        )
         self.config = config
-        self.on_needs_reconnect = on_needs_reconnect
-        self.sleep = sleep
         self._local = threading.local()
-        self._cache: dict[int, tuple[float, datetime, datetime, Busy]] = {}
-        self._cache_lock = threading.Lock()
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="google")
-
-    # ---- clients ---------------------------------------------------------------------------
-    def _connection(self, agent_id: int) -> CalendarConnection:
-        with self.store.session() as s:
-            conn = s.execute(
-                select(CalendarConnection).where(
-                    CalendarConnection.agent_id == agent_id, CalendarConnection.provider == "google"
-                )
-            ).scalar_one_or_none()
-        if conn is None or conn.status != "connected":
-            raise ProviderAuthError("calendar not connected", provider="google", agent_id=agent_id)
-        return conn
 
     def credentials(self, refresh_token: str) -> Credentials:
         return Credentials(
@@ -176,26 +163,8 @@ class GoogleCalendar:
         return svc
 
     # ---- calls with retries --------------------------------------------------------------------
-    def _mark_needs_reconnect(self, agent_id: int, error: str) -> None:
-        with self.store.session() as s:
-            conn = s.execute(
-                select(CalendarConnection).where(CalendarConnection.agent_id == agent_id)
-            ).scalar_one_or_none()
-            if conn is None or conn.status == "needs_reconnect":
-                return
-            conn.status = "needs_reconnect"
-            conn.last_error = error[:500]
-        log.warning("google calendar of agent %s needs reconnecting: %s", agent_id, error)
-        if self.on_needs_reconnect is not None:
-            try:
-                self.on_needs_reconnect(agent_id, error)
-            except Exception:
-                log.exception("could not tell agent %s to reconnect", agent_id)
-
     def _call(self, agent_id: int, make: Callable[[], Any], passthrough: tuple[int, ...] = ()) -> Any:
-        started = time.monotonic()
-        waited = 0.0  # counted too, so the budget holds with any sleep function
-        attempt = 0
+        backoff = self._backoff(agent_id)
         while True:
             try:
                 return make().execute(num_retries=0)
@@ -214,22 +183,14 @@ class GoogleCalendar:
                     raise ProviderError(
                         f"Google answered {status} {reason}", provider="google", agent_id=agent_id
                     ) from err
-                wait = _retry_after(err)
+                backoff.wait(_retry_after(err))
             except RefreshError as err:
                 if "invalid_grant" in str(err):
                     self._mark_needs_reconnect(agent_id, "invalid_grant: access revoked or expired")
                     raise ProviderAuthError("Google access was revoked", provider="google", agent_id=agent_id) from err
-                wait = None
+                backoff.wait()
             except (TransportError, httplib2.HttpLib2Error, OSError):  # timeouts, resets, DNS
-                wait = None
-            delay = wait if wait is not None else min(2.0, 0.25 * 2**attempt) * random.uniform(0.5, 1.5)
-            if max(time.monotonic() - started, waited) + delay > self.config.retry_budget:
-                raise ProviderUnavailable(
-                    "Google Calendar did not answer in time", provider="google", agent_id=agent_id
-                )
-            self.sleep(delay)
-            waited += delay
-            attempt += 1
+                backoff.wait()
 
     # ---- busy ------------------------------------------------------------------------------------
     def _fetch_busy(self, agent_id: int, start: datetime, end: datetime) -> Busy:
@@ -247,35 +208,6 @@ class GoogleCalendar:
             intervals += [Interval(_parse(b["start"]), _parse(b["end"])) for b in cal.get("busy", [])]
             lo = hi
         return Busy.from_intervals(intervals)
-
-    def _busy_one(self, agent_id: int, start: datetime, end: datetime) -> Busy:
-        now = time.monotonic()
-        with self._cache_lock:
-            hit = self._cache.get(agent_id)
-        if hit is None or now - hit[0] > self.config.busy_ttl or hit[1] > start or hit[2] < end:
-            busy = self._fetch_busy(agent_id, start, end)
-            with self._cache_lock:
-                self._cache[agent_id] = (now, start, end, busy)
-        else:
-            busy = hit[3]
-        lo, hi = to_minute(start), to_minute(end, ceil=True)
-        keep = (busy.starts < hi) & (busy.ends > lo)
-        return Busy(busy.starts[keep], busy.ends[keep])
-
-    def busy(self, agents: Sequence[AgentRef], start: datetime, end: datetime) -> Mapping[int, Busy]:
-        """Busy time per agent; an agent whose calendar fails is left out (never treated as free)."""
-        futures = {a.id: self._pool.submit(self._busy_one, a.id, start, end) for a in agents}
-        out: dict[int, Busy] = {}
-        for agent_id, fut in futures.items():
-            try:
-                out[agent_id] = fut.result()
-            except ProviderError as exc:
-                log.warning("google busy for agent %s failed: %s", agent_id, type(exc).__name__)
-        return out
-
-    def forget(self, agent_id: int) -> None:
-        with self._cache_lock:
-            self._cache.pop(agent_id, None)
 
     # ---- events ----------------------------------------------------------------------------------
     def create_event(self, request: EventRequest) -> CreatedEvent:

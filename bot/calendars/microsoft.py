@@ -16,25 +16,23 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping
 from urllib.parse import urlparse
 
 import httpx
 import msal
 import requests
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from bot.calendars.base import AgentRef, CreatedEvent, EventRequest
+from bot.calendars.remote import RemoteCalendar
 from bot.crypto import Vault
 from bot.errors import ProviderAuthError, ProviderError, ProviderUnavailable
 from bot.scheduling import Busy, Interval
-from bot.scheduling.engine import to_minute
 from bot.store import Store
 from bot.store.models import CalendarConnection
 
@@ -101,8 +99,9 @@ def _parse(value: Mapping[str, str]) -> datetime:
     return t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t.astimezone(timezone.utc)
 
 
-class MicrosoftCalendar:
+class MicrosoftCalendar(RemoteCalendar):
     name = "microsoft"
+    label = "Outlook calendar"
     sends_invitations = True  # Graph sends the meeting request to attendees
 
     def __init__(
@@ -114,30 +113,20 @@ class MicrosoftCalendar:
         on_needs_reconnect: Callable[[int, str], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
-        self.store = store
-        self.vault = vault
+        super().__init__(
+            store,
+            vault,
+            retry_budget=config.retry_budget,
+            busy_ttl=config.busy_ttl,
+            on_needs_reconnect=on_needs_reconnect,
+            sleep=sleep,
+        )
         self.config = config
-        self.on_needs_reconnect = on_needs_reconnect
-        self.sleep = sleep
         self._http = httpx.Client(verify=config.ca_bundle or True, timeout=config.timeout)
         self._apps: dict[int, tuple[datetime, msal.ConfidentialClientApplication, msal.SerializableTokenCache]] = {}
-        self._lock = threading.Lock()
         self._mailbox: dict[int, threading.BoundedSemaphore] = {}
-        self._cache: dict[int, tuple[float, datetime, datetime, Busy]] = {}
-        self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="graph")
 
     # ---- tokens -------------------------------------------------------------------------------
-    def _connection(self, agent_id: int) -> CalendarConnection:
-        with self.store.session() as s:
-            conn = s.execute(
-                select(CalendarConnection).where(
-                    CalendarConnection.agent_id == agent_id, CalendarConnection.provider == "microsoft"
-                )
-            ).scalar_one_or_none()
-        if conn is None or conn.status != "connected":
-            raise ProviderAuthError("calendar not connected", provider="microsoft", agent_id=agent_id)
-        return conn
-
     def _app(self, conn: CalendarConnection) -> tuple[msal.ConfidentialClientApplication, msal.SerializableTokenCache]:
         with self._lock:
             hit = self._apps.get(conn.agent_id)
@@ -147,22 +136,6 @@ class MicrosoftCalendar:
                 hit = (conn.connected_at, msal_app(self.config, cache), cache)
                 self._apps[conn.agent_id] = hit
             return hit[1], hit[2]
-
-    def _mark_needs_reconnect(self, agent_id: int, error: str) -> None:
-        with self.store.session() as s:
-            conn = s.execute(
-                select(CalendarConnection).where(CalendarConnection.agent_id == agent_id)
-            ).scalar_one_or_none()
-            if conn is None or conn.status == "needs_reconnect":
-                return
-            conn.status = "needs_reconnect"
-            conn.last_error = error[:500]
-        log.warning("outlook calendar of agent %s needs reconnecting: %s", agent_id, error)
-        if self.on_needs_reconnect is not None:
-            try:
-                self.on_needs_reconnect(agent_id, error)
-            except Exception:
-                log.exception("could not tell agent %s to reconnect", agent_id)
 
     def _token(self, conn: CalendarConnection, *, force_refresh: bool = False) -> str:
         app, cache = self._app(conn)
@@ -201,7 +174,7 @@ class MicrosoftCalendar:
     ) -> httpx.Response:
         with self._lock:
             gate = self._mailbox.setdefault(conn.agent_id, threading.BoundedSemaphore(MAX_PER_MAILBOX))
-        started, waited, attempt, refreshed = time.monotonic(), 0.0, 0, False
+        backoff, refreshed = self._backoff(conn.agent_id), False
         token = self._token(conn)
         while True:
             wait: float | None = None
@@ -231,14 +204,7 @@ class MicrosoftCalendar:
                     wait = None
             except httpx.TransportError:  # timeouts, resets
                 wait = None
-            delay = wait if wait is not None else min(2.0, 0.25 * 2**attempt) * random.uniform(0.5, 1.5)
-            if max(time.monotonic() - started, waited) + delay > self.config.retry_budget:
-                raise ProviderUnavailable(
-                    "Microsoft Graph did not answer in time", provider="microsoft", agent_id=conn.agent_id
-                )
-            self.sleep(delay)
-            waited += delay
-            attempt += 1
+            backoff.wait(wait)
 
     # ---- busy -------------------------------------------------------------------------------------------
     def _fetch_busy(self, agent_id: int, start: datetime, end: datetime) -> Busy:
@@ -262,35 +228,6 @@ class MicrosoftCalendar:
                         intervals.append(Interval(_parse(item["start"]), _parse(item["end"])))
             lo = hi
         return Busy.from_intervals(intervals)
-
-    def _busy_one(self, agent_id: int, start: datetime, end: datetime) -> Busy:
-        now = time.monotonic()
-        with self._lock:
-            hit = self._cache.get(agent_id)
-        if hit is None or now - hit[0] > self.config.busy_ttl or hit[1] > start or hit[2] < end:
-            busy = self._fetch_busy(agent_id, start, end)
-            with self._lock:
-                self._cache[agent_id] = (now, start, end, busy)
-        else:
-            busy = hit[3]
-        lo, hi = to_minute(start), to_minute(end, ceil=True)
-        keep = (busy.starts < hi) & (busy.ends > lo)
-        return Busy(busy.starts[keep], busy.ends[keep])
-
-    def busy(self, agents: Sequence[AgentRef], start: datetime, end: datetime) -> Mapping[int, Busy]:
-        """Busy time per agent; an agent whose calendar fails is left out (never treated as free)."""
-        futures = {a.id: self._pool.submit(self._busy_one, a.id, start, end) for a in agents}
-        out: dict[int, Busy] = {}
-        for agent_id, fut in futures.items():
-            try:
-                out[agent_id] = fut.result()
-            except ProviderError as exc:
-                log.warning("outlook busy for agent %s failed: %s", agent_id, type(exc).__name__)
-        return out
-
-    def forget(self, agent_id: int) -> None:
-        with self._lock:
-            self._cache.pop(agent_id, None)
 
     # ---- events ---------------------------------------------------------------------------------------------
     def create_event(self, request: EventRequest) -> CreatedEvent:
