@@ -47,9 +47,11 @@ test: install train lint test-unit test-rasa test-e2e ## everything CI runs
 test-unit: install ## unit and integration tests (no Rasa server, no model)
 	$(PY) -m pytest -q -m "not e2e"
 
-test-rasa: install ## rasa data validate + test stories against the trained model
+test-rasa: install ## rasa data validate, test stories, held-out NLU accuracy per language (>= 90 %)
 	$(RASA) data validate --fail-on-warnings
 	$(RASA) test core --stories tests/ --fail-on-prediction-errors --out results
+	$(RASA) test nlu --nlu tests/nlu --out results/nlu
+	$(PY) -m tests.nlu_accuracy
 
 test-e2e: install ## the three processes on free ports, whole conversations over REST
 	$(PY) -m pytest -q -m e2e

@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import apply, call, context_events, offer, visitor
+from actions.common import apply, call, context_events, lang, offer, visitor
 from bot import runtime
 from bot.errors import BookingError, OfferExpired, OfferNotFound, ProviderError, SlotInPast, SlotTaken
 from bot.i18n import format_when, zone, zone_label
@@ -27,10 +27,10 @@ class ActionBookSlot(Action):
         apply(tracker, ctx)
         offer_id = next(tracker.get_latest_entity_values("slot_id"), None)
         if not isinstance(offer_id, str) or not offer_id:
-            dispatcher.utter_message(text=say("pick_a_button"))
+            dispatcher.utter_message(text=say("pick_a_button", lang(tracker)))
             return ctx
         if not tracker.get_slot("email"):
-            dispatcher.utter_message(text=say("need_details_first"))
+            dispatcher.utter_message(text=say("need_details_first", lang(tracker)))
             return ctx + [FollowupAction("booking_form")]
         svc = runtime.service()
         try:
@@ -38,20 +38,20 @@ class ActionBookSlot(Action):
             result = await call(svc.book, tracker.sender_id, offer_id, visitor(tracker, queue.timezone))
         except (OfferNotFound, OfferExpired, SlotInPast) as exc:
             log.info("refused offer %r: %s", offer_id[:40], type(exc).__name__)
-            return ctx + await offer(dispatcher, tracker, intro=say("slot_unavailable"))
+            return ctx + await offer(dispatcher, tracker, intro=say("slot_unavailable", lang(tracker)))
         except SlotTaken:
-            return ctx + await offer(dispatcher, tracker, intro=say("slot_taken"))
+            return ctx + await offer(dispatcher, tracker, intro=say("slot_taken", lang(tracker)))
         except ProviderError:
-            return ctx + await offer(dispatcher, tracker, intro=say("provider_failed"))
+            return ctx + await offer(dispatcher, tracker, intro=say("provider_failed", lang(tracker)))
         except BookingError as exc:
             log.warning("booking failed: %s", exc)
-            dispatcher.utter_message(text=say("offer_failed"))
+            dispatcher.utter_message(text=say("offer_failed", lang(tracker)))
             return ctx
         tz = zone(result.timezone)
         when = format_when(result.start, result.end, tz, result.locale)
-        lines = [say("booked", agent=result.agent_name, when=when, zone=zone_label(tz, result.locale))]
+        lines = [say("booked", lang(tracker), agent=result.agent_name, when=when, zone=zone_label(tz, result.locale))]
         if result.conference_url:
-            lines.append(say("booked_link", url=result.conference_url))
-        lines.append(say("booked_confirmation", email=tracker.get_slot("email"), code=result.booking_id))
+            lines.append(say("booked_link", lang(tracker), url=result.conference_url))
+        lines.append(say("booked_confirmation", lang(tracker), email=tracker.get_slot("email"), code=result.booking_id))
         dispatcher.utter_message(text="\n".join(lines))
         return ctx + [SlotSet("offer_cursor", None), SlotSet("callback_offered", False)]

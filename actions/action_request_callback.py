@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import apply, call, context_events, visitor
+from actions.common import apply, call, context_events, lang, visitor
 from bot import runtime
 from bot.errors import BotError
 from bot.texts import say
@@ -22,7 +22,7 @@ class ActionRequestCallback(Action):
         ctx = context_events(tracker)
         apply(tracker, ctx)
         if not tracker.get_slot("email"):
-            dispatcher.utter_message(text=say("need_details_first"))
+            dispatcher.utter_message(text=say("need_details_first", lang(tracker)))
             return ctx + [FollowupAction("booking_form")]
         svc = runtime.service()
         try:
@@ -31,7 +31,7 @@ class ActionRequestCallback(Action):
                 svc.request_callback, tracker.sender_id, tracker.get_slot("queue"), visitor(tracker, queue.timezone)
             )
         except BotError:
-            dispatcher.utter_message(text=say("offer_failed"))
+            dispatcher.utter_message(text=say("offer_failed", lang(tracker)))
             return ctx
-        dispatcher.utter_message(text=say("callback_stored", email=tracker.get_slot("email")))
+        dispatcher.utter_message(text=say("callback_stored", lang(tracker), email=tracker.get_slot("email")))
         return ctx + [SlotSet("callback_offered", False)]

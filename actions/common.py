@@ -16,13 +16,14 @@ from bot import runtime
 from bot.booking import OfferPage, Visitor
 from bot.errors import BotError
 from bot.i18n import format_slot, zone, zone_label
+from bot.i18n.detect import detect_language, requested_language
 from bot.texts import say
 from bot.visitor import VisitorMeta, parse_metadata
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-CONTEXT_SLOTS = ("timezone", "locale", "queue", "person_info", "company_info")
+CONTEXT_SLOTS = ("timezone", "locale", "queue", "person_info", "company_info", "language")
 
 
 async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -38,17 +39,54 @@ def latest_metadata(tracker: Tracker) -> VisitorMeta:
     return meta
 
 
+def _language(tracker: Tracker, meta: VisitorMeta) -> tuple[str, bool]:
+    """The language to answer in, and whether the visitor chose it explicitly.
+
+    An explicit request ("can we speak French?") holds for the rest of the conversation; else the
+    widget's locale; else the language of the visitor's text when the detector is confident —
+    never on form answers (e-mail, names), payloads or short texts; else the previous language.
+    """
+    current = tracker.get_slot("language") or None
+    chosen = bool(tracker.get_slot("language_chosen"))
+    latest = tracker.latest_message or {}
+    text = latest.get("text") or ""
+    if (latest.get("intent") or {}).get("name") == "change_language":
+        asked = requested_language(text)
+        if asked:
+            return asked, True
+    if chosen and current:
+        return current, True
+    if meta.locale:
+        return meta.locale.split("_")[0], False
+    answering = bool((tracker.active_loop or {}).get("name")) and tracker.get_slot("requested_slot") is not None
+    if answering:
+        return current or "en", False
+    return detect_language(text, current or "en"), False
+
+
 def context_events(tracker: Tracker) -> list[EventType]:
-    """SlotSet events that bring the context slots up to date with the newest metadata."""
+    """SlotSet events that bring the context slots up to date with the newest metadata and the
+    visitor's language."""
     meta = latest_metadata(tracker)
+    lang, chosen = _language(tracker, meta)
+    locale = meta.locale if meta.locale and meta.locale.split("_")[0] == lang else None
+    current_locale = tracker.get_slot("locale")
+    if locale is None and not (current_locale and current_locale.split("_")[0] == lang):
+        locale = lang
     values = {
         "timezone": meta.timezone,
-        "locale": meta.locale,
+        "locale": locale,
         "queue": meta.queue,
         "person_info": meta.person or None,
         "company_info": meta.company or None,
+        "language": lang,
+        "language_chosen": chosen or None,
     }
     return [SlotSet(k, v) for k, v in values.items() if v is not None and tracker.get_slot(k) != v]
+
+
+def lang(tracker: Tracker) -> str:
+    return tracker.get_slot("language") or "en"
 
 
 def apply(tracker: Tracker, events: list[EventType]) -> None:
@@ -81,7 +119,9 @@ def show_offers(dispatcher: CollectingDispatcher, tracker: Tracker, page: OfferP
         {"title": format_slot(s.start, tz, locale), "payload": f'/choose_slot{{"slot_id":"{s.id}"}}'}
         for s in page.slots
     ]
-    dispatcher.utter_message(text=f"{intro} {say('times_in_zone', zone=zone_label(tz, locale))}", buttons=buttons)
+    dispatcher.utter_message(
+        text=f"{intro} {say('times_in_zone', lang(tracker), zone=zone_label(tz, locale))}", buttons=buttons
+    )
     return [SlotSet("offer_cursor", page.slots[-1].start.isoformat()), SlotSet("callback_offered", False)]
 
 
@@ -94,24 +134,40 @@ def cursor(tracker: Tracker) -> datetime | None:
 
 
 async def offer(
-    dispatcher: CollectingDispatcher, tracker: Tracker, *, intro: str, after: datetime | None = None
-) -> list[EventType]:
-    """Offer the next page of slots; say so plainly when there are none or the lookup fails."""
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    *,
+    intro: str,
+    after: datetime | None = None,
+    within: Any = None,
+    quiet: bool = False,
+) -> Any:
+    """Offer the next page of slots; say so plainly when there are none or the lookup fails.
+
+    With ``quiet``, an empty page says nothing and returns None (the caller offers something else).
+    """
     svc = runtime.service()
     try:
         page = await call(
-            svc.offer_slots, tracker.sender_id, tracker.get_slot("queue"), after=after, visitor=visitor(tracker)
+            svc.offer_slots,
+            tracker.sender_id,
+            tracker.get_slot("queue"),
+            after=after,
+            within=within,
+            visitor=visitor(tracker),
         )
     except BotError as exc:
         log.warning("offering slots failed: %s", exc)
-        dispatcher.utter_message(text=say("offer_failed"))
+        dispatcher.utter_message(text=say("offer_failed", lang(tracker)))
         return []
     if page.slots:
         return show_offers(dispatcher, tracker, page, intro)
+    if quiet:
+        return None
     if after is not None:
-        dispatcher.utter_message(text=say("no_more_slots"))
+        dispatcher.utter_message(text=say("no_more_slots", lang(tracker)))
     else:
-        dispatcher.utter_message(text=say("no_slots"))
+        dispatcher.utter_message(text=say("no_slots", lang(tracker)))
     return [SlotSet("callback_offered", True)]
 
 
@@ -127,5 +183,26 @@ class AskAction(Action, ABC):
         return f"action_ask_{self.slot}"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        dispatcher.utter_message(text=say(f"ask_{self.slot}"))
+        dispatcher.utter_message(text=say(f"ask_{self.slot}", lang(tracker)))
+        return []
+
+
+class SayAction(Action, ABC):
+    """Says the text ``key`` in the visitor's language (abstract: not registered)."""
+
+    @property
+    @abstractmethod
+    def key(self) -> str:
+        """The text this action says (bot/texts.py)."""
+
+    def name(self) -> str:
+        return f"action_{self.key}"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        ctx = context_events(tracker)
+        apply(tracker, ctx)
+        dispatcher.utter_message(text=say(self.key, lang(tracker)))
+        return ctx + self.after(tracker)
+
+    def after(self, tracker: Tracker) -> list[EventType]:
         return []

@@ -8,7 +8,7 @@ from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import apply, context_events
+from actions.common import apply, context_events, lang
 from bot.texts import say
 from bot.visitor import clean_email, clean_first_name, clean_text
 
@@ -52,7 +52,7 @@ class ValidateBookingForm(FormValidationAction):
     ) -> dict[str, Any]:
         email = clean_email(value)
         if email is None:
-            dispatcher.utter_message(text=say("invalid_email"))
+            dispatcher.utter_message(text=say("invalid_email", lang(tracker)))
         return {"email": email}
 
     async def validate_first_name(
@@ -60,7 +60,7 @@ class ValidateBookingForm(FormValidationAction):
     ) -> dict[str, Any]:
         name = clean_first_name(value)
         if name is None:
-            dispatcher.utter_message(text=say("invalid_first_name"))
+            dispatcher.utter_message(text=say("invalid_first_name", lang(tracker)))
         return {"first_name": name}
 
     async def validate_company(
@@ -68,5 +68,5 @@ class ValidateBookingForm(FormValidationAction):
     ) -> dict[str, Any]:
         company = clean_text(value, limit=200)
         if company is None:
-            dispatcher.utter_message(text=say("invalid_company"))
+            dispatcher.utter_message(text=say("invalid_company", lang(tracker)))
         return {"company": company}

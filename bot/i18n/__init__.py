@@ -7,11 +7,11 @@ from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_skeleton, format_time, get_timezone_location
+from babel.dates import format_skeleton, format_time, get_timezone_location, get_timezone_name
 
 log = logging.getLogger(__name__)
 
-SUPPORTED = ("en",)
+SUPPORTED = ("en", "fr", "de", "es", "pt", "it")
 DEFAULT_LOCALE = "en"
 
 
@@ -63,8 +63,18 @@ def _join(locale: str, date_part: str, time_part: str) -> str:
 
 
 def zone_label(tz: ZoneInfo, locale: str) -> str:
-    """A readable name for a zone (``Paris Time``), plus its IANA id."""
+    """A readable zone name in the visitor's language: "Central European Time (Paris)",
+    "heure d'Europe centrale (Paris)", "Eastern Time (New York)"."""
+    if tz.key in ("UTC", "Etc/UTC", "GMT"):
+        return "UTC"
     try:
-        return f"{get_timezone_location(tz, locale=locale)} ({tz.key})"
+        name = get_timezone_name(tz, "long", locale=locale)
+        city = get_timezone_location(tz, locale=locale, return_city=True)
+        return f"{name} ({city})"
     except Exception:  # babel lacks data for a few zones
         return tz.key
+
+
+def format_window(window: Interval, tz: ZoneInfo, locale: str) -> str:  # noqa: F821
+    """A visitor's window in words: ``Thursday, December 3, 12:00 – 7:00 PM`` style, their zone."""
+    return format_when(window.start, window.end, tz, locale)

@@ -15,6 +15,7 @@ from icalendar import Calendar, Event, vCalAddress, vText
 
 from bot.i18n import format_when, zone_label
 from bot.messages.tokens import render_html, render_text
+from bot.texts import say
 
 DEFAULT_SUBJECT = "Your meeting with {{agent.name}}"
 DEFAULT_BODY = (
@@ -92,15 +93,20 @@ def build_confirmation(c: Confirmation, mail_from: str) -> EmailMessage:
     subject = " ".join(render_text(c.subject_template or DEFAULT_SUBJECT, ctx).split())
     body_t = c.body_template or DEFAULT_BODY
     when = format_when(c.start, c.end, c.timezone, c.locale)
-    facts = [f"When: {when} ({zone_label(c.timezone, c.locale)})", f"With: {c.agent_name}"]
+    lang = c.locale.split("_")[0]
+    facts = [
+        f"{say('email_when', lang)}: {when} ({zone_label(c.timezone, c.locale)})",
+        f"{say('email_with', lang)}: {c.agent_name}",
+    ]
     if c.conference_url:
-        facts.append(f"Join: {c.conference_url}")
-    text = render_text(body_t, ctx) + "\n\n" + "\n".join(facts) + f"\n\nBooking code: {c.booking_id}\n"
+        facts.append(f"{say('email_join', lang)}: {c.conference_url}")
+    code = f"{say('email_code', lang)}: {c.booking_id}"
+    text = render_text(body_t, ctx) + "\n\n" + "\n".join(facts) + f"\n\n{code}\n"
     fact_html = "".join(f"<li>{html.escape(f)}</li>" for f in facts)
     html_body = (
         "<!doctype html><html><body>"
         f"<p>{render_html(body_t, ctx)}</p><ul>{fact_html}</ul>"
-        f"<p>Booking code: {html.escape(c.booking_id)}</p></body></html>"
+        f"<p>{html.escape(code)}</p></body></html>"
     )
     msg = EmailMessage()
     domain = c.agent_email.rsplit("@", 1)[-1] or "localhost"
@@ -117,4 +123,5 @@ def build_confirmation(c: Confirmation, mail_from: str) -> EmailMessage:
         msg.add_attachment(
             ics, maintype="text", subtype="calendar", filename="invite.ics", params={"method": "REQUEST"}
         )
+    msg["Content-Language"] = lang  # last: set_content() and friends drop Content-* headers
     return msg

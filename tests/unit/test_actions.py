@@ -32,7 +32,12 @@ async def test_session_start_keeps_metadata():
     tracker = make_tracker(slots={"session_started_metadata": meta})
     _, events = await run(ActionSessionStart(), tracker)
     assert events[0]["event"] == "session_started" and events[-1]["name"] == "action_listen"
-    assert slot_events(events) == {"timezone": "Asia/Tokyo", "locale": "en_GB", "person_info": {"first_name": "Kim"}}
+    assert slot_events(events) == {
+        "timezone": "Asia/Tokyo",
+        "locale": "en_GB",
+        "person_info": {"first_name": "Kim"},
+        "language": "en",
+    }
 
 
 async def test_form_fills_known_visitor_from_message_metadata():

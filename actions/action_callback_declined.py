@@ -1,0 +1,7 @@
+"""action_callback_declined: says `callback_declined` (bot/texts.py) in the visitor's language."""
+
+from actions.common import SayAction
+
+
+class ActionCallbackDeclined(SayAction):
+    key = "callback_declined"
