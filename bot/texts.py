@@ -56,6 +56,7 @@ TEXTS: dict[str, str] = {
     "booked_link": "Meeting link: {url}",
     "booked_confirmation": "A confirmation is on its way to {email}. Booking code: {code}",
     # the confirmation e-mail (the agent's invitation body stays as the agent wrote it)
+    "email_subject": "Your meeting with {agent}",
     "email_when": "When",
     "email_with": "With",
     "email_join": "Join",

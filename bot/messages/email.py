@@ -89,11 +89,15 @@ def build_ics(c: Confirmation, summary: str, description: str, domain: str) -> b
 
 def build_confirmation(c: Confirmation, mail_from: str) -> EmailMessage:
     ctx = token_context(c)
-    # A subject is one line: a hostile name must not smuggle in headers.
-    subject = " ".join(render_text(c.subject_template or DEFAULT_SUBJECT, ctx).split())
+    lang = c.locale.split("_")[0]
+    # The default subject is ours, so it speaks the visitor's language; an agent's own subject
+    # stays as written. A subject is one line: a hostile name must not smuggle in headers.
+    if not c.subject_template or c.subject_template == DEFAULT_SUBJECT:
+        subject = " ".join(say("email_subject", lang, agent=c.agent_name).split())
+    else:
+        subject = " ".join(render_text(c.subject_template, ctx).split())
     body_t = c.body_template or DEFAULT_BODY
     when = format_when(c.start, c.end, c.timezone, c.locale)
-    lang = c.locale.split("_")[0]
     facts = [
         f"{say('email_when', lang)}: {when} ({zone_label(c.timezone, c.locale)})",
         f"{say('email_with', lang)}: {c.agent_name}",

@@ -10,6 +10,7 @@ from icalendar import Calendar
 
 from bot.messages.email import DEFAULT_BODY, DEFAULT_SUBJECT, Confirmation, build_confirmation
 from bot.messages.outbox import FileOutbox
+from bot.texts import say
 from bot.visitor import clean_email, clean_first_name, parse_metadata
 from tests.helpers import utc
 
@@ -89,3 +90,13 @@ def test_email_and_name_cleaning():
     assert clean_first_name("hi, I'm Dana!") == "Dana"
     assert clean_first_name("my name is <b>Bo</b>") == "<b>Bo</b>"
     assert clean_first_name("   ") is None
+
+
+def test_email_speaks_the_visitors_language_but_keeps_the_agents_words():
+    msg = build_confirmation(confirmation(locale="fr"), "m@localhost")
+    assert msg["Subject"] == "Votre rendez-vous avec Ada Lovelace" and msg["Content-Language"] == "fr"
+    text = msg.get_body(("plain",)).get_content()
+    assert f"{say('email_when', 'fr')}: " in text and say("email_when", "fr") != "When"  # French labels
+    assert text.startswith("Hi Dana,")  # the agent's invitation body stays as written
+    own = build_confirmation(confirmation(locale="de", subject_template="Demo mit {{company.name}}"), "m@x")
+    assert own["Subject"] == "Demo mit Acme"
