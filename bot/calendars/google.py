@@ -20,7 +20,6 @@ import base64
 import json
 import logging
 import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Mapping
@@ -34,10 +33,8 @@ from googleapiclient.errors import HttpError
 
 from bot.calendars.base import AgentRef, CreatedEvent, EventRequest
 from bot.calendars.remote import RemoteCalendar
-from bot.crypto import Vault
 from bot.errors import ProviderAuthError, ProviderError
 from bot.scheduling import Busy, Interval
-from bot.store import Store
 from bot.store.models import CalendarConnection
 
 log = logging.getLogger(__name__)
@@ -111,25 +108,8 @@ class GoogleCalendar(RemoteCalendar):
     label = "Google Calendar"
     sends_invitations = True  # Google e-mails the attendee itself (sendUpdates=all)
 
-    def __init__(
-        self,
-        store: Store,
-        vault: Vault,
-        config: GoogleConfig,
-        *,
-        on_needs_reconnect: Callable[[int, str], None] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ):
-        super().__init__(
-            store,
-            vault,
-            retry_budget=config.retry_budget,
-            busy_ttl=config.busy_ttl,
-            on_needs_reconnect=on_needs_reconnect,
-            sleep=sleep,
-        )
-        self.config = config
-        self._local = threading.local()
+    def _setup(self) -> None:
+        self._local = threading.local()  # httplib2 is not thread-safe: one client per thread
 
     def credentials(self, refresh_token: str) -> Credentials:
         return Credentials(

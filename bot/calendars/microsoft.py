@@ -17,10 +17,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 from urllib.parse import urlparse
 
 import httpx
@@ -30,10 +29,8 @@ from sqlalchemy import update
 
 from bot.calendars.base import AgentRef, CreatedEvent, EventRequest
 from bot.calendars.remote import RemoteCalendar
-from bot.crypto import Vault
 from bot.errors import ProviderAuthError, ProviderError, ProviderUnavailable
 from bot.scheduling import Busy, Interval
-from bot.store import Store
 from bot.store.models import CalendarConnection
 
 log = logging.getLogger(__name__)
@@ -104,25 +101,8 @@ class MicrosoftCalendar(RemoteCalendar):
     label = "Outlook calendar"
     sends_invitations = True  # Graph sends the meeting request to attendees
 
-    def __init__(
-        self,
-        store: Store,
-        vault: Vault,
-        config: MicrosoftConfig,
-        *,
-        on_needs_reconnect: Callable[[int, str], None] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-    ):
-        super().__init__(
-            store,
-            vault,
-            retry_budget=config.retry_budget,
-            busy_ttl=config.busy_ttl,
-            on_needs_reconnect=on_needs_reconnect,
-            sleep=sleep,
-        )
-        self.config = config
-        self._http = httpx.Client(verify=config.ca_bundle or True, timeout=config.timeout)
+    def _setup(self) -> None:
+        self._http = httpx.Client(verify=self.config.ca_bundle or True, timeout=self.config.timeout)
         self._apps: dict[int, tuple[datetime, msal.ConfidentialClientApplication, msal.SerializableTokenCache]] = {}
         self._mailbox: dict[int, threading.BoundedSemaphore] = {}
 

@@ -9,7 +9,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Callable, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from sqlalchemy import select
 
@@ -53,21 +53,25 @@ class RemoteCalendar:
         self,
         store: Store,
         vault: Vault,
+        config: Any,  # GoogleConfig | MicrosoftConfig: retry_budget, busy_ttl, timeout, ...
         *,
-        retry_budget: float,
-        busy_ttl: float,
-        on_needs_reconnect: Callable[[int, str], None] | None,
-        sleep: Callable[[float], None],
+        on_needs_reconnect: Callable[[int, str], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ):
         self.store = store
         self.vault = vault
-        self.retry_budget = retry_budget
-        self.busy_ttl = busy_ttl
+        self.config = config
+        self.retry_budget = config.retry_budget
+        self.busy_ttl = config.busy_ttl
         self.on_needs_reconnect = on_needs_reconnect
         self.sleep = sleep
         self._lock = threading.Lock()
         self._busy_cache: dict[int, tuple[float, datetime, datetime, Busy]] = {}
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix=self.name)
+        self._setup()
+
+    def _setup(self) -> None:
+        """Provider-specific clients (after the shared state exists)."""
 
     def _connection(self, agent_id: int) -> CalendarConnection:
         with self.store.session() as s:
