@@ -32,7 +32,6 @@ import re
 import secrets
 import threading
 import time
-from collections import deque
 from datetime import date, datetime, timedelta, timezone
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -40,6 +39,8 @@ from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import googleapiclient
+
+from tests.fakes.base import FaultSwitches
 
 _DISCOVERY = os.path.join(os.path.dirname(googleapiclient.__file__), "discovery_cache", "documents", "calendar.v3.json")
 # Query parameters every Google API accepts on top of the method's own ones.
@@ -187,7 +188,9 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class FakeGoogle:
+class FakeGoogle(FaultSwitches):
+    ROUTES = tuple(_ROUTES)
+    FAIL_DEFAULTS = {"reason": "", "message": "", "retry_after": None, "oauth_error": None}
     CODE_TTL = 600  # seconds an authorization code stays valid
 
     def __init__(self, *, client_id: str = "test-client", client_secret: str = "test-secret"):
@@ -201,8 +204,7 @@ class FakeGoogle:
         self._codes: dict[str, dict] = {}  # code -> {client_id, redirect_uri, challenge, method, scopes, user, ...}
         self._access: dict[str, dict] = {}  # access token -> {"grant": grant, "expired": bool}
         self._refresh: dict[str, dict] = {}  # refresh token -> grant
-        self._failures: dict[str, deque] = {r: deque() for r in _ROUTES}
-        self._delays: dict[str, deque] = {r: deque() for r in _ROUTES}
+        self._init_switches()
         self._lock = threading.RLock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -227,12 +229,6 @@ class FakeGoogle:
             self._server.server_close()
             self._thread.join(timeout=5)
             self._server = self._thread = None
-
-    def __enter__(self) -> FakeGoogle:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     @property
     def auth_uri(self) -> str:
@@ -267,47 +263,10 @@ class FakeGoogle:
             self.events.setdefault(calendar_id, {})[event_id] = self._new_event(calendar_id, body)
             return event_id
 
-    def fail_next(
-        self,
-        route: str,
-        status: int,
-        *,
-        reason: str = "",
-        message: str = "",
-        retry_after: int | None = None,
-        times: int = 1,
-        oauth_error: str | None = None,
-    ) -> None:
-        self._check_route(route)
-        with self._lock:
-            self._failures[route].extend(
-                [dict(status=status, reason=reason, message=message, retry_after=retry_after, oauth_error=oauth_error)]
-                * times
-            )
-
-    def delay_next(self, route: str, seconds: float, times: int = 1) -> None:
-        self._check_route(route)
-        with self._lock:
-            self._delays[route].extend([seconds] * times)
-
     def revoke_refresh_token(self, refresh_token: str) -> None:
         """As if the user removed the app's access: the whole grant dies."""
         with self._lock:
             self._refresh[refresh_token]["revoked"] = True
-
-    def expire_access_tokens(self) -> None:
-        with self._lock:
-            for info in self._access.values():
-                info["expired"] = True
-
-    def issued_refresh_tokens(self) -> list[str]:
-        with self._lock:
-            return list(self._refresh)
-
-    @staticmethod
-    def _check_route(route: str) -> None:
-        if route not in _ROUTES:
-            raise ValueError(f"unknown route {route!r}; expected one of {sorted(_ROUTES)}")
 
     # ------------------------------------------------------------------ HTTP plumbing
     def _handle(self, h: BaseHTTPRequestHandler) -> None:

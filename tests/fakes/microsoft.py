@@ -48,7 +48,6 @@ import tempfile
 import threading
 import time
 import uuid
-from collections import deque
 from datetime import datetime, timedelta, timezone
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -60,6 +59,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from tests.fakes.base import FaultSwitches
 
 # Injectable routes (fail_next / delay_next); "token" is the OAuth token endpoint.
 _ROUTES = ("getschedule", "create", "get", "patch", "delete", "cancel", "token")
@@ -456,7 +457,9 @@ class _Ctx:
         self.scopes: set[str] = set()
 
 
-class FakeMicrosoft:
+class FakeMicrosoft(FaultSwitches):
+    ROUTES = tuple(_ROUTES)
+    FAIL_DEFAULTS = {"code": "", "message": "", "retry_after": None, "oauth_error": None}
     CODE_TTL = 600  # seconds an authorization code stays valid (Microsoft: 10 minutes)
     MAILBOX_CONCURRENCY = 4  # Graph/Outlook: at most 4 concurrent requests per app per mailbox
     MAX_SCHEDULE_DAYS = 62
@@ -482,8 +485,7 @@ class FakeMicrosoft:
         self._refresh: dict[str, dict] = {}  # refresh token -> {"user", "client_id", "revoked", "why"}
         self._consents: dict[tuple[str, str], set[str]] = {}  # (user, client_id) -> consented Graph scopes
         self._inflight: dict[str, int] = {}  # mailbox -> Graph requests being served
-        self._failures: dict[str, deque] = {r: deque() for r in _ROUTES}
-        self._delays: dict[str, deque] = {r: deque() for r in _ROUTES}
+        self._init_switches()
         self._lock = threading.RLock()
         self._server: _TLSServer | None = None
         self._thread: threading.Thread | None = None
@@ -520,12 +522,6 @@ class FakeMicrosoft:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
 
-    def __enter__(self) -> FakeMicrosoft:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
     # ------------------------------------------------------------------ test setup / hooks
     def add_user(self, email: str, name: str | None = None) -> None:
         """An account that can sign in and consent; its mailbox is its e-mail address."""
@@ -556,29 +552,6 @@ class FakeMicrosoft:
             self.events.setdefault(owner, {})[event["id"]] = event
             return event["id"]
 
-    def fail_next(
-        self,
-        route: str,
-        status: int,
-        *,
-        code: str = "",
-        message: str = "",
-        retry_after: int | None = None,
-        times: int = 1,
-        oauth_error: str | None = None,
-    ) -> None:
-        self._check_route(route)
-        with self._lock:
-            self._failures[route].extend(
-                [dict(status=status, code=code, message=message, retry_after=retry_after, oauth_error=oauth_error)]
-                * times
-            )
-
-    def delay_next(self, route: str, seconds: float, times: int = 1) -> None:
-        self._check_route(route)
-        with self._lock:
-            self._delays[route].extend([seconds] * times)
-
     def revoke_refresh_token(self, refresh_token: str) -> None:
         """Later use of this refresh token -> invalid_grant (AADSTS70008)."""
         with self._lock:
@@ -592,20 +565,6 @@ class FakeMicrosoft:
             for grant in self._refresh.values():
                 if grant["user"].lower() == email.lower():
                     grant.update(revoked=True, why="revoked")
-
-    def expire_access_tokens(self) -> None:
-        with self._lock:
-            for info in self._access.values():
-                info["expired"] = True
-
-    def issued_refresh_tokens(self) -> list[str]:
-        with self._lock:
-            return list(self._refresh)
-
-    @staticmethod
-    def _check_route(route: str) -> None:
-        if route not in _ROUTES:
-            raise ValueError(f"unknown route {route!r}; expected one of {sorted(_ROUTES)}")
 
     # ------------------------------------------------------------------ HTTP plumbing
     def _handle(self, h: BaseHTTPRequestHandler) -> None:
