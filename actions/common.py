@@ -23,8 +23,6 @@ from bot.visitor import VisitorMeta, parse_metadata
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-CONTEXT_SLOTS = ("timezone", "locale", "queue", "person_info", "company_info", "language")
-
 
 async def call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run a (synchronous, I/O-bound) core call off the event loop."""

@@ -37,6 +37,14 @@ def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _show(rows: list[dict], as_json: bool, cols: Sequence[str]) -> None:
+    """A JSON list, or a plain table of ``cols``."""
+    if as_json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        _table(rows, cols)
+
+
 def _table(rows: list[dict], cols: Sequence[str]) -> None:
     if not rows:
         print("(none)")
@@ -51,10 +59,7 @@ def cmd_bookings(settings: Settings, args: argparse.Namespace) -> int:
     from bot.runtime import build_service
 
     rows = build_service(settings).list_bookings()
-    if args.json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
-    else:
-        _table(rows, ["id", "status", "queue", "agent_email", "visitor_email", "start", "timezone"])
+    _show(rows, args.json, ["id", "status", "queue", "agent_email", "visitor_email", "start", "timezone"])
     return 0
 
 
@@ -62,10 +67,7 @@ def cmd_callbacks(settings: Settings, args: argparse.Namespace) -> int:
     from bot.runtime import build_service
 
     rows = build_service(settings).list_callbacks()
-    if args.json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
-    else:
-        _table(rows, ["id", "status", "queue", "email", "first_name", "company", "created_at"])
+    _show(rows, args.json, ["id", "status", "queue", "email", "first_name", "company", "created_at"])
     return 0
 
 
@@ -79,10 +81,7 @@ def cmd_agents(settings: Settings, args: argparse.Namespace) -> int:
     from bot import admin
 
     rows = admin.list_agents(_store(settings))
-    if args.json:
-        print(json.dumps(rows, indent=2, ensure_ascii=False))
-    else:
-        _table(rows, ["email", "name", "timezone", "hours", "max_per_day", "queues"])
+    _show(rows, args.json, ["email", "name", "timezone", "hours", "max_per_day", "queues"])
     return 0
 
 

@@ -35,7 +35,7 @@ from bot.errors import (
     UnknownQueue,
 )
 from bot.i18n import zone
-from bot.messages.email import Confirmation, build_confirmation, token_context
+from bot.messages.email import Confirmation, build_confirmation
 from bot.messages.outbox import Outbox
 from bot.messages.tokens import render_text
 from bot.scheduling import AgentSchedule, Busy, Interval, Rules, availability, is_free
@@ -53,6 +53,7 @@ from bot.store.models import (
     Queue,
     QueueMember,
     TimeOff,
+    UTCDateTime,
     WeeklyHour,
 )
 
@@ -174,6 +175,7 @@ class BookingService:
         default_queue: str = "sales",
         offer_ttl: timedelta = timedelta(minutes=15),
         provider_timeout: float = 4.0,
+        page_size: int = 5,
         clock: Callable[[], datetime] = utcnow,
     ):
         self.store = store
@@ -183,6 +185,7 @@ class BookingService:
         self.default_queue = default_queue
         self.offer_ttl = offer_ttl
         self.provider_timeout = provider_timeout
+        self.page_size = page_size
         self.clock = clock
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="calendar")
 
@@ -332,14 +335,14 @@ class BookingService:
                 .group_by(Booking.agent_id)
             ).all()
         )
-        last: dict[int, datetime] = {}
-        for agent_id, created in s.execute(
-            select(Booking.agent_id, Booking.created_at).where(
-                Booking.agent_id.in_(ids), Booking.queue_id == q.id, Booking.status == "confirmed"
-            )
-        ):
-            if agent_id not in last or created > last[agent_id]:
-                last[agent_id] = created
+        last = dict(
+            s.execute(
+                # type_ keeps the column's UTC conversion on the aggregate (SQLite returns text otherwise)
+                select(Booking.agent_id, func.max(Booking.created_at, type_=UTCDateTime()))
+                .where(Booking.agent_id.in_(ids), Booking.queue_id == q.id, Booking.status == "confirmed")
+                .group_by(Booking.agent_id)
+            ).all()
+        )
         return [Member(a.id, a.name, a.email, a.weight, counts.get(a.id, 0), last.get(a.id)) for a in members], since
 
     @staticmethod
@@ -361,7 +364,7 @@ class BookingService:
         *,
         after: datetime | None = None,
         within: Interval | None = None,
-        count: int = 5,
+        count: int | None = None,
         visitor: Visitor | None = None,
         spread: bool = True,
     ) -> OfferPage:
@@ -375,13 +378,15 @@ class BookingService:
             q = self._queue(s, queue_slug)
             rules = self._rules(q)
             members = self._members(s, q)
-            standing, _ = self._standing(s, q, members, now)
-            back = held_back(standing, q.routing_mode, q.fairness_margin, keep=self._owner_ids(members, visitor))
+            back: set[int] = set()
+            if q.routing_mode == "max-fairness":  # only then does the standing change what is offered
+                standing, _ = self._standing(s, q, members, now)
+                back = held_back(standing, q.routing_mode, q.fairness_margin, keep=self._owner_ids(members, visitor))
             agents = [a for a in members if a.id not in back]
             horizon = now + timedelta(days=rules.window_days)
             avail = availability(self._schedules(s, agents, now, horizon), rules, now)
             tz = zone(visitor.timezone if visitor else None, q.timezone)
-            page = pick_page(avail, count, after=after, within=within, tz=tz, spread=spread)
+            page = pick_page(avail, count or self.page_size, after=after, within=within, tz=tz, spread=spread)
             offered = []
             for slot in page:
                 offer = Offer(
@@ -656,5 +661,4 @@ __all__ = [
     "BookingResult",
     "QueueInfo",
     "booking_json",
-    "token_context",
 ]

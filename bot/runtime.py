@@ -124,6 +124,7 @@ def build_service(settings: Settings, store: Store | None = None) -> BookingServ
         default_queue=settings.default_queue,
         offer_ttl=timedelta(minutes=settings.offer_ttl_minutes),
         provider_timeout=settings.provider_timeout_seconds,
+        page_size=settings.slots_per_page,
     )
 
 

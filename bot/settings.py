@@ -50,7 +50,6 @@ class Settings:
     microsoft_authority: str = "https://login.microsoftonline.com/common"
     graph_base_url: str = "https://graph.microsoft.com/v1.0"
     microsoft_ca_bundle: str = ""
-    extra: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def outbox_dir(self) -> Path:

@@ -55,7 +55,6 @@ SCOPE_REASONS = {
     "with a Google Meet link, on your calendars. We never create or delete calendars or change sharing.",
 }
 MAX_WINDOW = timedelta(days=60)  # freeBusy refuses long ranges; stay below
-MAX_ITEMS = 50  # freeBusy takes at most 50 calendars per request
 RETRYABLE = {429, 500, 502, 503, 504}
 RATE_LIMIT_REASONS = {"rateLimitExceeded", "userRateLimitExceeded"}
 

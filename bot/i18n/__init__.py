@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_skeleton, format_time, get_timezone_location, get_timezone_name
+
+if TYPE_CHECKING:
+    from bot.scheduling import Interval
 
 log = logging.getLogger(__name__)
 
