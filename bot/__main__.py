@@ -183,6 +183,41 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_outbox(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.runtime import build_delivery
+
+    rows = build_delivery(settings, _store(settings)).listing()
+    _show(rows, args.json, ["id", "key", "recipient", "status", "attempts", "next_attempt_at", "last_error"])
+    return 0
+
+
+def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> int:
+    from datetime import timedelta
+
+    from bot.runtime import build_service
+
+    done = build_service(settings).reconcile(timedelta(seconds=args.older_than))
+    for what in ("confirmed", "released", "unsettled"):
+        print(f"{what}: {len(done[what])}" + (f" ({', '.join(done[what])})" if done[what] else ""))
+    return 0
+
+
+def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.runtime import build_service
+    from bot.worker import Worker
+
+    worker = Worker(build_service(settings), settings)
+
+    def _stop(signum: int, frame: object) -> None:
+        worker.stop(timeout=0)
+
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
+    print(f"Worker: outbox every {worker.interval:.1f} s, reconciler every 10 s. Ctrl-C stops it.", flush=True)
+    worker.run()
+    return 0
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.supervisor import Stack, train
 
@@ -309,6 +344,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.set_defaults(fn=cmd_serve)
+    p = sub.add_parser("outbox", help="list queued, sent and failed e-mails")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_outbox)
+    p = sub.add_parser("reconcile", help="settle bookings a crash left pending (the worker does this too)")
+    p.add_argument("--older-than", type=float, default=120.0, help="seconds since the booking last changed")
+    p.set_defaults(fn=cmd_reconcile)
+    p = sub.add_parser("worker", help="deliver the outbox with retries and settle interrupted bookings")
+    p.set_defaults(fn=cmd_worker)
     p = sub.add_parser("run", help="migrate, seed, train if needed, start all three processes")
     p.add_argument("--no-train", action="store_true", help="use the newest model in models/ as it is")
     p.set_defaults(fn=cmd_run)

@@ -12,7 +12,9 @@ the hold is released and the booking marked ``failed``: nothing is left half-mad
 from __future__ import annotations
 
 import logging
+import os
 import secrets
+import signal
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -20,11 +22,11 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, Callable, Mapping, Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.calendars.base import AgentRef, CalendarProvider, EventRequest
+from bot.calendars.base import AgentRef, CalendarProvider, CreatedEvent, EventRequest
 from bot.errors import (
     OfferExpired,
     OfferNotFound,
@@ -35,6 +37,7 @@ from bot.errors import (
     UnknownQueue,
 )
 from bot.i18n import zone
+from bot.messages.delivery import Delivery, queue_email
 from bot.messages.email import Confirmation, build_confirmation
 from bot.messages.outbox import Outbox
 from bot.messages.tokens import render_text
@@ -169,7 +172,7 @@ class BookingService:
         self,
         store: Store,
         providers: Mapping[str, CalendarProvider],
-        outbox: Outbox,
+        outbox: Outbox | Delivery,
         *,
         mail_from: str = "Meetings <meetings@localhost>",
         default_queue: str = "sales",
@@ -180,7 +183,8 @@ class BookingService:
     ):
         self.store = store
         self.providers = providers
-        self.outbox = outbox
+        #: Confirmations are queued with the booking's commit and delivered from the outbox.
+        self.delivery = outbox if isinstance(outbox, Delivery) else Delivery(store, outbox, clock=clock)
         self.mail_from = mail_from
         self.default_queue = default_queue
         self.offer_ttl = offer_ttl
@@ -489,13 +493,14 @@ class BookingService:
                 log.info("agent %s was taken at %s meanwhile; trying the next one", agent.id, offer.start)
         raise SlotTaken("that time was just taken")
 
-    def _release(self, booking_id: str, reason: str) -> None:
+    def _release(self, booking_id: str, reason: str, *, only_pending: bool = False) -> None:
         with self.store.session() as s:
-            s.execute(delete(BookingBlock).where(BookingBlock.booking_id == booking_id))
             b = s.get(Booking, booking_id)
-            if b is not None:
-                b.status = "failed"
-                b.failure_reason = reason[:500]
+            if b is None or (only_pending and b.status != "pending"):
+                return
+            s.execute(delete(BookingBlock).where(BookingBlock.booking_id == booking_id))
+            b.status = "failed"
+            b.failure_reason = reason[:500]
 
     def book(self, conversation_id: str, offer_id: str, visitor: Visitor) -> BookingResult:
         now = self.clock()
@@ -535,23 +540,69 @@ class BookingService:
             if isinstance(exc, ProviderError):
                 raise
             raise ProviderUnavailable("the calendar could not be reached", provider=agent.provider) from exc
-        with self.store.session() as s:
-            b = s.get(Booking, booking.id)
-            b.status = "confirmed"
-            b.provider_event_id = created.provider_event_id
-            b.conference_url = created.conference_url
-            b.updated_at = self.clock()
-            booking = b
+        _fault_point("after-provider")
+        confirmed = self._confirm(booking.id, created, provider.sends_invitations)
+        if confirmed is None:  # the reconciler released it meanwhile (we were too slow): undo ours
+            self._cancel_quietly(provider, agent, created.provider_event_id)
+            raise ProviderUnavailable("the booking could not be completed", provider=agent.provider)
         log.info("booking %s confirmed with agent %s", booking.id, agent.id)
-        self._send_confirmation(booking, agent, visitor, attach_ics=not provider.sends_invitations)
-        return self._result(booking, agent)
+        return self._result(confirmed, agent)
 
-    def _send_confirmation(self, b: Booking, agent: AgentRow, visitor: Visitor, *, attach_ics: bool) -> None:
-        c = Confirmation(
+    def _confirm(self, booking_id: str, created: CreatedEvent, sends_invitations: bool) -> Booking | None:
+        """pending → confirmed and the confirmation e-mail queued, in one transaction.
+
+        The conditional UPDATE makes this happen once, whoever calls it (the booking turn or the
+        reconciler). Returns None when the booking was no longer pending.
+        """
+        now = self.clock()
+        with self.store.session() as s:
+            res = s.execute(
+                update(Booking)
+                .where(Booking.id == booking_id, Booking.status == "pending")
+                .values(
+                    status="confirmed",
+                    provider_event_id=created.provider_event_id,
+                    conference_url=created.conference_url,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if res.rowcount != 1:
+                return None
+            b = s.get(Booking, booking_id)
+            s.refresh(b)
+            msg = build_confirmation(self._confirmation(b, attach_ics=not sends_invitations), self.mail_from)
+            row = queue_email(s, msg, key=f"confirmation:{b.id}", now=self.delivery.clock())
+            row_id = row.id
+            b.agent  # noqa: B018 - loaded before the session closes, for the caller
+        self.delivery.kick([row_id])
+        return b
+
+    @staticmethod
+    def _cancel_quietly(provider: CalendarProvider, agent: AgentRow | Agent, event_id: str) -> None:
+        try:
+            provider.cancel_event(_ref(agent), event_id)
+        except Exception as exc:
+            log.error("could not remove provider event %s of agent %s: %s", event_id, agent.id, type(exc).__name__)
+
+    @staticmethod
+    def _confirmation(b: Booking, *, attach_ics: bool) -> Confirmation:
+        visitor = Visitor(
+            email=b.visitor_email,
+            first_name=b.visitor_first_name,
+            last_name=b.visitor_last_name,
+            company_name=b.company_name,
+            person=b.person or {},
+            company=b.company or {},
+            timezone=b.timezone,
+            locale=b.locale,
+        )
+        agent = b.agent
+        return Confirmation(
             booking_id=b.id,
             agent_name=agent.name,
             agent_email=agent.email,
-            visitor_email=visitor.email,
+            visitor_email=b.visitor_email,
             visitor_name=visitor.display_name,
             start=b.start,
             end=b.end,
@@ -564,10 +615,43 @@ class BookingService:
             company=visitor.token_company(),
             attach_ics=attach_ics,
         )
-        try:
-            self.outbox.send(build_confirmation(c, self.mail_from))
-        except Exception:  # the booking stands; the failure is logged for an operator
-            log.exception("confirmation e-mail for booking %s could not be sent", b.id)
+
+    # ---- crash recovery -------------------------------------------------------------------
+    def reconcile(self, older_than: timedelta = timedelta(minutes=2)) -> dict[str, list[str]]:
+        """Settle bookings left ``pending`` by a crash between the provider call and the commit.
+
+        The provider is asked for the event by the booking's idempotency key: if it exists the
+        booking is confirmed (and its e-mail queued), if not the hold is released. A provider
+        that cannot answer now leaves the booking pending for the next round — never guessed.
+        ``older_than`` must exceed the longest booking turn (provider timeout and retries).
+        """
+        cutoff = self.clock() - older_than
+        with self.store.session() as s:
+            stale = s.execute(
+                select(Booking.id, Booking.provider, Booking.agent_id)
+                .where(Booking.status == "pending", Booking.updated_at < cutoff)
+                .order_by(Booking.created_at)
+            ).all()
+            agents = {a.id: _ref(a) for a in s.execute(select(Agent).where(Agent.id.in_({r[2] for r in stale}))).scalars()}
+        done: dict[str, list[str]] = {"confirmed": [], "released": [], "unsettled": []}
+        for booking_id, provider_name, agent_id in stale:
+            provider = self.providers.get(provider_name)
+            try:
+                if provider is None:
+                    raise ProviderUnavailable(f"provider {provider_name!r} is not configured", provider=provider_name)
+                found = provider.find_event(agents[agent_id], booking_id)
+            except Exception as exc:
+                log.warning("reconcile: booking %s still pending: %s", booking_id, type(exc).__name__)
+                done["unsettled"].append(booking_id)
+                continue
+            if found is not None and self._confirm(booking_id, found, provider.sends_invitations) is not None:
+                log.warning("reconcile: booking %s was interrupted after its event was made: confirmed", booking_id)
+                done["confirmed"].append(booking_id)
+            elif found is None:
+                self._release(booking_id, "interrupted before the calendar event was made", only_pending=True)
+                log.warning("reconcile: booking %s was interrupted before its event was made: released", booking_id)
+                done["released"].append(booking_id)
+        return done
 
     # ---- callbacks ------------------------------------------------------------------------
     def request_callback(self, conversation_id: str, queue_slug: str | None, visitor: Visitor) -> None:
@@ -618,6 +702,16 @@ class BookingService:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False)
+
+
+def _fault_point(name: str) -> None:
+    """Test-only: ``BOT_FAULT=crash:<name>`` kills this process here (the crash-safety test).
+
+    Never set in production; unset, this is one dictionary lookup.
+    """
+    if os.environ.get("BOT_FAULT") == f"crash:{name}":
+        log.error("BOT_FAULT: killing the process at %s", name)
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _iso(t: datetime | None) -> str | None:

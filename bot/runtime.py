@@ -15,6 +15,7 @@ from bot.calendars.google import GoogleCalendar, GoogleConfig
 from bot.calendars.local import LocalCalendar
 from bot.calendars.microsoft import MicrosoftCalendar, MicrosoftConfig
 from bot.crypto import Vault, load_secret
+from bot.messages.delivery import Delivery, RetryPolicy
 from bot.messages.outbox import Outbox, make_outbox
 from bot.settings import Settings, load_settings
 from bot.store import Store
@@ -99,9 +100,18 @@ def _reconnect_notice(settings: Settings, store: Store, v: Vault, outbox: Outbox
     return notify
 
 
+def build_delivery(settings: Settings, store: Store) -> Delivery:
+    retry = RetryPolicy(
+        base_seconds=settings.outbox_retry_base_seconds,
+        max_seconds=settings.outbox_retry_max_seconds,
+        max_attempts=settings.outbox_max_attempts,
+    )
+    return Delivery(store, make_outbox(settings.smtp_url, settings.outbox_dir), retry=retry)
+
+
 def build_service(settings: Settings, store: Store | None = None) -> BookingService:
     store = store or Store(settings.db_url)
-    outbox = make_outbox(settings.smtp_url, settings.outbox_dir)
+    outbox = build_delivery(settings, store)
     providers: dict = {"local": LocalCalendar(store, settings.public_url)}
     if settings.google_client_id:
         v = vault(settings)

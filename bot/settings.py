@@ -22,6 +22,19 @@ def _int(env: dict[str, str], name: str, default: int) -> int:
         raise ConfigError(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+    if value < 0:
+        raise ConfigError(f"{name} must not be negative, got {raw!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     var_dir: Path = Path("var")
@@ -50,6 +63,16 @@ class Settings:
     microsoft_authority: str = "https://login.microsoftonline.com/common"
     graph_base_url: str = "https://graph.microsoft.com/v1.0"
     microsoft_ca_bundle: str = ""
+    #: Required for Rasa's HTTP API whenever Rasa listens beyond loopback (and for the scaled setup).
+    rasa_token: str = field(default="", repr=False)
+    outbox_retry_base_seconds: float = 5.0
+    outbox_retry_max_seconds: float = 900.0
+    outbox_max_attempts: int = 20
+    #: A booking still pending this long after its last change was interrupted: the worker settles it.
+    reconcile_after_seconds: float = 120.0
+    worker_interval_seconds: float = 1.0
+    #: The web process also runs the outbox worker and the reconciler (the embedded default).
+    web_runs_worker: bool = True
 
     @property
     def outbox_dir(self) -> Path:
@@ -103,4 +126,11 @@ def load_settings(env: dict[str, str] | None = None, *, dotenv: bool = True) -> 
         microsoft_authority=(env.get("MICROSOFT_AUTHORITY") or Settings.microsoft_authority).rstrip("/"),
         graph_base_url=(env.get("GRAPH_BASE_URL") or Settings.graph_base_url).rstrip("/"),
         microsoft_ca_bundle=env.get("MICROSOFT_CA_BUNDLE", ""),
+        rasa_token=env.get("RASA_TOKEN", ""),
+        outbox_retry_base_seconds=_float(env, "OUTBOX_RETRY_BASE_SECONDS", 5.0),
+        outbox_retry_max_seconds=_float(env, "OUTBOX_RETRY_MAX_SECONDS", 900.0),
+        outbox_max_attempts=_int(env, "OUTBOX_MAX_ATTEMPTS", 20),
+        reconcile_after_seconds=_float(env, "RECONCILE_AFTER_SECONDS", 120.0),
+        worker_interval_seconds=_float(env, "WORKER_INTERVAL_SECONDS", 1.0),
+        web_runs_worker=env.get("WEB_RUNS_WORKER", "1").strip().lower() not in ("0", "false", "no", "off"),
     )

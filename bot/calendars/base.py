@@ -54,6 +54,10 @@ class CalendarProvider(Protocol):
     def create_event(self, request: EventRequest) -> CreatedEvent:
         """Create (or, for a repeated idempotency key, return) the event."""
 
+    def find_event(self, agent: AgentRef, idempotency_key: str) -> CreatedEvent | None:
+        """The live event created with this idempotency key, or None if there is none. Raises
+        ProviderError when the provider cannot tell right now (the reconciler asks again later)."""
+
     def update_event(self, agent: AgentRef, provider_event_id: str, start: datetime, end: datetime) -> None:
         """Move the event (the attendee is told by whoever sends invitations)."""
 

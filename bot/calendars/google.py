@@ -222,6 +222,20 @@ class GoogleCalendar(RemoteCalendar):
         self.forget(conn.agent_id)
         return CreatedEvent(provider_event_id=event["id"], conference_url=_meet_link(event))
 
+    def find_event(self, agent: AgentRef, idempotency_key: str) -> CreatedEvent | None:
+        conn = self._connection(agent.id)
+        svc = self._service(conn)
+        eid = event_id(idempotency_key)
+        try:
+            event = self._call(
+                agent.id, lambda: svc.events().get(calendarId=conn.calendar_id, eventId=eid), passthrough=(404, 410)
+            )
+        except HttpError:  # 404/410: no such event, it was never made
+            return None
+        if event.get("status") == "cancelled":
+            return None
+        return CreatedEvent(provider_event_id=event["id"], conference_url=_meet_link(event))
+
     def update_event(self, agent: AgentRef, provider_event_id: str, start: datetime, end: datetime) -> None:
         conn = self._connection(agent.id)
         svc = self._service(conn)

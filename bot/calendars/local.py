@@ -100,6 +100,17 @@ class LocalCalendar:
                 ).scalar_one()
                 return CreatedEvent(provider_event_id=str(existing.id), conference_url=existing.conference_url)
 
+    def find_event(self, agent: AgentRef, idempotency_key: str) -> CreatedEvent | None:
+        with self.store.session() as s:
+            ev = s.execute(
+                select(CalendarEvent).where(
+                    CalendarEvent.idempotency_key == idempotency_key,
+                    CalendarEvent.agent_id == agent.id,
+                    CalendarEvent.status == "confirmed",
+                )
+            ).scalar_one_or_none()
+            return None if ev is None else CreatedEvent(provider_event_id=str(ev.id), conference_url=ev.conference_url)
+
     def update_event(self, agent: AgentRef, provider_event_id: str, start: datetime, end: datetime) -> None:
         with self.store.session() as s:
             ev = s.get(CalendarEvent, int(provider_event_id))

@@ -20,7 +20,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
-from urllib.parse import urlparse
+from urllib.parse import quote, urlencode, urlparse
 
 import httpx
 import msal
@@ -47,6 +47,8 @@ MAX_WINDOW = timedelta(days=60)  # getSchedule refuses more than 62 days
 RETRYABLE = {429, 503, 504}
 NEEDS_RECONNECT = {"invalid_grant", "interaction_required", "no_account"}
 MAX_PER_MAILBOX = 4
+#: Our mark on every event we create: the booking id, so a crashed booking's event can be found.
+BOOKING_PROPERTY = "String {8f2b7a4e-5d1c-4e3a-9b6f-2c7d1e0a4b95} Name MeetingBookingId"
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,7 @@ class MicrosoftCalendar(RemoteCalendar):
                 {"emailAddress": {"address": request.attendee_email, "name": request.attendee_name}, "type": "required"}
             ],
             "transactionId": request.idempotency_key,
+            "singleValueExtendedProperties": [{"id": BOOKING_PROPERTY, "value": request.idempotency_key}],
             "allowNewTimeProposals": False,
         }
         if request.with_conference:
@@ -229,6 +232,19 @@ class MicrosoftCalendar(RemoteCalendar):
         self.forget(conn.agent_id)
         join = (event.get("onlineMeeting") or {}).get("joinUrl")
         return CreatedEvent(provider_event_id=str(event["id"]), conference_url=join)
+
+    def find_event(self, agent: AgentRef, idempotency_key: str) -> CreatedEvent | None:
+        if not idempotency_key.isalnum():  # booking ids are hex: nothing can break out of the quotes
+            raise ValueError("idempotency key must be alphanumeric")
+        conn = self._connection(agent.id)
+        flt = f"singleValueExtendedProperties/Any(ep: ep/id eq '{BOOKING_PROPERTY}' and ep/value eq '{idempotency_key}')"
+        query = urlencode({"$filter": flt, "$select": "id,isCancelled,onlineMeeting"}, quote_via=quote)
+        events = self._request(conn, "GET", f"/me/events?{query}").json().get("value", [])
+        live = [e for e in events if not e.get("isCancelled")]
+        if not live:
+            return None
+        event = live[0]
+        return CreatedEvent(str(event["id"]), (event.get("onlineMeeting") or {}).get("joinUrl"))
 
     def update_event(self, agent: AgentRef, provider_event_id: str, start: datetime, end: datetime) -> None:
         conn = self._connection(agent.id)

@@ -270,3 +270,28 @@ class CallbackRequest(Base):
     status = Column(String(16), nullable=False, default="open")
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     __table_args__ = (UniqueConstraint("conversation_id", "email", name="uq_callback_conversation_email"),)
+
+
+class OutboxMessage(Base):
+    """Something to deliver (an e-mail now, webhooks later), written in the same transaction as
+    the change it reports, and delivered by the worker with retries (bot/messages/delivery.py).
+
+    ``key`` is unique: the same confirmation is never queued twice. A worker claims a row by
+    moving ``locked_until`` forward in one conditional UPDATE, so two workers never send the
+    same row at the same time.
+    """
+
+    __tablename__ = "outbox"
+    id = Column(Integer, primary_key=True)
+    key = Column(String(200), nullable=False, unique=True)
+    kind = Column(String(16), nullable=False)  # "email"
+    recipient = Column(String(500), nullable=False)
+    payload = Column(Text, nullable=False)  # e-mail: the RFC 5322 message, base64
+    status = Column(String(16), nullable=False, default="pending")  # pending → sent | dead
+    attempts = Column(Integer, nullable=False, default=0)
+    next_attempt_at = Column(UTCDateTime, nullable=False)
+    locked_until = Column(UTCDateTime)
+    last_error = Column(Text)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    sent_at = Column(UTCDateTime)
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)

@@ -54,6 +54,21 @@ def create_app(settings: Settings, store: Store | None = None) -> Sanic:
         app.ctx.store = store or Store(settings.db_url)
         app.ctx.http = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=3.0))
 
+    @app.listener("after_server_start")
+    async def start_worker(app: Sanic, _loop: Any) -> None:
+        app.ctx.worker = None
+        if settings.web_runs_worker:
+            from bot.runtime import build_service
+            from bot.worker import Worker
+
+            app.ctx.worker = Worker(build_service(settings, app.ctx.store), settings)
+            app.ctx.worker.start()
+
+    @app.listener("before_server_stop")
+    async def stop_worker(app: Sanic, _loop: Any) -> None:
+        if getattr(app.ctx, "worker", None) is not None:
+            app.ctx.worker.stop()
+
     @app.listener("after_server_stop")
     async def teardown(app: Sanic, _loop: Any) -> None:
         await app.ctx.http.aclose()

@@ -63,7 +63,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from tests.fakes.base import FaultSwitches
 
 # Injectable routes (fail_next / delay_next); "token" is the OAuth token endpoint.
-_ROUTES = ("getschedule", "create", "get", "patch", "delete", "cancel", "token")
+_ROUTES = ("getschedule", "create", "list", "get", "patch", "delete", "cancel", "token")
 _ACCESS_TTL = 3599
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"  # Microsoft Graph's well-known app id (= token audience)
 _GRAPH_PREFIX = "https://graph.microsoft.com/"
@@ -90,6 +90,7 @@ _CAL_WRITE = {"Calendars.ReadWrite", "Calendars.ReadWrite.Shared"}
 _NEEDS = {
     "getschedule": _CAL_READ,
     "get": _CAL_READ,
+    "list": _CAL_READ,
     "create": _CAL_WRITE,
     "patch": _CAL_WRITE,
     "delete": _CAL_WRITE,
@@ -478,6 +479,7 @@ class FakeMicrosoft(FaultSwitches):
         self.deny_consent = False
         self.redirect_uris: list[str] | None = None  # registered reply URLs; None accepts any http(s) URL
         self.events: dict[str, dict[str, dict]] = {}
+        self._extended: dict[str, dict[str, str]] = {}  # event id -> {extended property id: value}
         self.requests: list[dict] = []
         self._users: dict[str, dict] = {}  # lower-cased email -> {"email", "name", "oid"}
         self._codes: dict[str, dict] = {}  # auth code -> what the authorize request established
@@ -710,6 +712,8 @@ class FakeMicrosoft(FaultSwitches):
         elif rest_low[0] == "events":
             if len(rest) == 1 and method == "POST":
                 return "graph", "create", self._create, ()
+            if len(rest) == 1 and method == "GET":
+                return "graph", "list", self._list, ()
             if len(rest) == 2:
                 name = {"GET": "get", "PATCH": "patch", "DELETE": "delete"}.get(method)
                 if name:
@@ -1530,8 +1534,46 @@ class FakeMicrosoft(FaultSwitches):
         existing = next((e for e in cal.values() if tx and e.get("transactionId") == tx), None)
         if existing is None:
             existing = self._new_event(ctx.owner, body)
+            props = ctx.body.get("singleValueExtendedProperties") if isinstance(ctx.body, dict) else None
+            self._extended[existing["id"]] = self._check_extended(props)
             cal[existing["id"]] = existing
         return self._render(ctx, existing, 201, default_zone=existing["start"]["timeZone"])
+
+    @staticmethod
+    def _check_extended(props) -> dict:
+        """singleValueExtendedProperties on create: [{"id": "String {guid} Name X", "value": str}]."""
+        if props is None:
+            return {}
+        if not isinstance(props, list) or not all(
+            isinstance(p, dict) and isinstance(p.get("id"), str) and isinstance(p.get("value"), str) for p in props
+        ):
+            raise _request_body_read("Invalid singleValueExtendedProperties.")  # GUESS: message text
+        for p in props:
+            if not re.fullmatch(r"String \{[0-9a-fA-F-]{36}\} Name \S+", p["id"]):
+                raise _graph_error(400, "ErrorInvalidProperty", "The extended property id is invalid.")  # GUESS
+        return {p["id"].lower(): p["value"] for p in props}
+
+    def _list(self, ctx):
+        """GET /me/events with the one $filter form we use: an extended property equal to a value."""
+        flt = ctx.query.get("$filter", "")
+        m = re.fullmatch(
+            r"singleValueExtendedProperties/Any\(ep: ep/id eq '([^']+)' and ep/value eq '([^']*)'\)", flt.strip()
+        )
+        if flt and not m:  # GUESS: Graph's message for a filter it cannot parse
+            raise _graph_error(400, "BadRequest", f"Invalid filter clause: {flt}")
+        found = [
+            e
+            for e in self.events.get(ctx.owner, {}).values()
+            if not m or self._extended.get(e["id"], {}).get(m.group(1).lower()) == m.group(2)
+        ]
+        tz = self._out_zone(ctx, "UTC")
+        value = []
+        for e in found:
+            out = copy.deepcopy(e)
+            s0, e0 = self._span(e)
+            out["start"], out["end"] = _fmt_local(s0, tz), _fmt_local(e0, tz)
+            value.append(out)
+        return _Reply(200, {"@odata.context": f"{self.graph_url}/$metadata#users('{quote(ctx.owner)}')/events", "value": value})
 
     def _get(self, ctx, event_id):
         event = self._stored(ctx.owner, event_id)

@@ -162,13 +162,16 @@ def test_provider_contract(any_provider):
 
 
 def run_contract(cal, agent):
-    """What every provider must do: idempotent create, busy, move, cancel (twice)."""
+    """What every provider must do: idempotent create, find by key, busy, move, cancel (twice)."""
     window = (utc(2026, 12, 1), utc(2026, 12, 8))
     key = "a1" * 16
     req = EventRequest(
         key, agent, utc(2026, 12, 2, 10), utc(2026, 12, 2, 10, 30), "Meeting", "Body", "v@example.com", "Vic", True
     )
+    assert cal.find_event(agent, key) is None  # the reconciler's question before anything exists
     first = cal.create_event(req)
+    assert cal.find_event(agent, key) == first
+    assert cal.find_event(agent, "b2" * 16) is None
     again = cal.create_event(req)  # a retry: the same event, not a second one
     assert again.provider_event_id == first.provider_event_id and first.conference_url
     busy = cal.busy([agent], *window)[agent.id].intervals()
@@ -178,6 +181,7 @@ def run_contract(cal, agent):
     cal.cancel_event(agent, first.provider_event_id)
     cal.cancel_event(agent, first.provider_event_id)  # twice is fine
     assert len(cal.busy([agent], *window)[agent.id]) == 0
+    assert cal.find_event(agent, key) is None  # a cancelled event does not confirm a booking
 
 
 # ---- booking through Google -------------------------------------------------------------------
