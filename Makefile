@@ -17,7 +17,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help install run train test test-unit test-rasa test-e2e lint bench clean
+.PHONY: help install run train test test-unit test-rasa test-e2e test-scale lint bench load scale-up clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,10 +42,10 @@ train: install ## train the model if the data changed (Rasa skips an unchanged f
 run: install ## migrate, seed the demo, train if needed, start Rasa (5005), actions (5055), web (8000)
 	$(PY) -m bot run
 
-test: install train lint test-unit test-rasa test-e2e ## everything CI runs
+test: install train lint test-unit test-rasa test-e2e test-scale ## everything CI runs
 
 test-unit: install ## unit and integration tests (no Rasa server, no model)
-	$(PY) -m pytest -q -m "not e2e"
+	$(PY) -m pytest -q -m "not e2e and not scale"
 
 test-rasa: install ## rasa data validate, test stories, held-out NLU accuracy per language (>= 90 %)
 	$(RASA) data validate --fail-on-warnings
@@ -55,6 +55,9 @@ test-rasa: install ## rasa data validate, test stories, held-out NLU accuracy pe
 
 test-e2e: install ## the three processes on free ports, whole conversations over REST
 	$(PY) -m pytest -q -m e2e
+
+test-scale: install train ## the scaled topology on Postgres 127.0.0.1:5432 + Redis 127.0.0.1:6379 (tests/scale)
+	$(PY) -m pytest -q -m scale
 
 lint: install ## ruff
 	$(PY) -m ruff check bot actions tests bench

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from bot.errors import ConfigError
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -27,8 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 class Proc:
     name: str
     argv: list[str]
-    ready_url: str
+    ready_url: str | None  # None: ready once it has stayed up for a second
     popen: subprocess.Popen[bytes] | None = None
+    env: dict[str, str] = field(default_factory=dict)  # on top of the stack's environment
+    started: float = 0.0
     threads: list[threading.Thread] = field(default_factory=list)
 
 
@@ -40,6 +43,12 @@ def _endpoints_file(settings: Settings) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     return path
+
+
+def _token_query(token: str) -> str:
+    from urllib.parse import quote
+
+    return f"?token={quote(token)}" if token else ""
 
 
 def _pump(stream: IO[bytes], prefix: str, sink: IO[str]) -> None:
@@ -80,6 +89,13 @@ class Stack:
         ]
         if model:
             rasa += ["--model", model]
+        if s.rasa_token:
+            rasa += ["--auth-token", s.rasa_token]
+        elif s.host not in ("127.0.0.1", "localhost", "::1"):
+            raise ConfigError(
+                f"BOT_HOST={s.host} exposes Rasa's HTTP API beyond this machine: set RASA_TOKEN "
+                "(its API then requires ?token=...), or keep BOT_HOST=127.0.0.1"
+            )
         self.procs = [
             Proc(
                 "actions",
@@ -87,51 +103,71 @@ class Stack:
                 f"http://127.0.0.1:{s.action_port}/health",
             ),
             Proc("web", [py, "-m", "bot", "serve", "--port", str(s.web_port)], f"http://127.0.0.1:{s.web_port}/health"),
-            Proc("rasa", rasa, f"http://127.0.0.1:{s.rasa_port}/status"),
+            Proc("rasa", rasa, f"http://127.0.0.1:{s.rasa_port}/status{_token_query(s.rasa_token)}"),
         ]
         self.env["SANIC_HOST"] = s.host  # the action server binds here, not 0.0.0.0
         self.env["RASA_URL"] = f"http://127.0.0.1:{s.rasa_port}"
         self.env["WEB_PORT"] = str(s.web_port)
 
+    def _spawn(self, p: Proc) -> None:
+        env = {**self.env, **p.env}
+        p.started = time.monotonic()
+        if self.log_dir is not None:
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            out = open(self.log_dir / f"{p.name}.log", "ab")
+            p.popen = subprocess.Popen(
+                p.argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+            )
+            out.close()
+        else:
+            p.popen = subprocess.Popen(
+                p.argv, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+            )
+            t = threading.Thread(target=_pump, args=(p.popen.stdout, f"[{p.name}]", sys.stdout), daemon=True)
+            t.start()
+            p.threads.append(t)
+
     def start(self, timeout: float = 240.0) -> None:
         for p in self.procs:
-            if self.log_dir is not None:
-                self.log_dir.mkdir(parents=True, exist_ok=True)
-                out = open(self.log_dir / f"{p.name}.log", "ab")
-                p.popen = subprocess.Popen(
-                    p.argv, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-                )
-                out.close()
-            else:
-                p.popen = subprocess.Popen(
-                    p.argv,
-                    cwd=ROOT,
-                    env=self.env,
-                    stdout=subprocess.PIPE,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-                t = threading.Thread(target=_pump, args=(p.popen.stdout, f"[{p.name}]", sys.stdout), daemon=True)
-                t.start()
-                p.threads.append(t)
+            self._spawn(p)
         self.wait_ready(timeout)
 
-    def wait_ready(self, timeout: float) -> None:
+    def proc(self, name: str) -> Proc:
+        return next(p for p in self.procs if p.name == name)
+
+    def restart(self, name: str, env: dict[str, str] | None = None, timeout: float = 120.0) -> None:
+        """Start one (dead or alive) process again, with ``env`` replacing its own overrides."""
+        p = self.proc(name)
+        if p.popen is not None and p.popen.poll() is None:
+            os.killpg(p.popen.pid, signal.SIGTERM)
+            p.popen.wait(10)
+        if env is not None:
+            p.env = env
+        self._spawn(p)
+        self.wait_ready(timeout, [p])
+
+    @staticmethod
+    def _ready(p: Proc) -> bool:
+        if p.ready_url is None:
+            return time.monotonic() - p.started > 1.0
+        try:
+            with urllib.request.urlopen(p.ready_url, timeout=2) as r:
+                return r.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def wait_ready(self, timeout: float, procs: list[Proc] | None = None) -> None:
         deadline = time.monotonic() + timeout
-        pending = list(self.procs)
+        pending = list(procs or self.procs)
         while pending:
             for p in list(pending):
                 assert p.popen is not None
                 if p.popen.poll() is not None:
                     self.stop()
                     raise RuntimeError(f"{p.name} exited with code {p.popen.returncode} before it was ready")
-                try:
-                    with urllib.request.urlopen(p.ready_url, timeout=2) as r:
-                        if r.status == 200:
-                            pending.remove(p)
-                            print(f"  ready: {p.name}", flush=True)
-                except (urllib.error.URLError, OSError):
-                    pass
+                if self._ready(p):
+                    pending.remove(p)
+                    print(f"  ready: {p.name}", flush=True)
             if pending and time.monotonic() > deadline:
                 self.stop()
                 raise RuntimeError(f"not ready after {timeout:.0f} s: {', '.join(p.name for p in pending)}")
