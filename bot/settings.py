@@ -75,6 +75,11 @@ class Settings:
     web_runs_worker: bool = True
 
     @property
+    def rasa_urls(self) -> list[str]:
+        """RASA_URL may list several servers, comma-separated (the scaled topology)."""
+        return [u.strip().rstrip("/") for u in self.rasa_url.split(",") if u.strip()]
+
+    @property
     def outbox_dir(self) -> Path:
         return self.var_dir / "outbox"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import html
 import itertools
 import json
@@ -35,6 +36,13 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": "default-src 'self'; style-src 'self'; script-src 'self'; object-src 'none'",
 }
+
+
+def rasa_for(urls: list[str], sender: str) -> str:
+    """The Rasa server for this visitor: rendezvous hashing, so a visitor stays on one server
+    and only 1/n of the visitors move when a server is added or removed. (Stickiness is for
+    speed: the lock store keeps a conversation consistent whichever server gets a message.)"""
+    return max(urls, key=lambda u: hashlib.sha256(f"{u}|{sender}".encode()).digest())
 
 
 def _error(status: int, message: str) -> response.HTTPResponse:
@@ -117,7 +125,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Sanic:
             return _error(400, "metadata must be a JSON object under 8 KB")
         try:
             r = await request.app.ctx.http.post(
-                f"{settings.rasa_url}/webhooks/rest/webhook",
+                f"{rasa_for(settings.rasa_urls, sender)}/webhooks/rest/webhook",
                 json={"sender": sender, "message": message, "metadata": metadata},
             )
             r.raise_for_status()

@@ -35,6 +35,12 @@ class FaultSwitches:
         with self._lock:
             self._delays[route].extend([seconds] * times)
 
+    def issued_secrets(self) -> set[str]:
+        """Every credential this fake handed out or holds: client secret, codes, access and
+        refresh tokens (the log scan looks for each of them)."""
+        with self._lock:
+            return {self.client_secret, *self._codes, *self._access, *self._refresh}
+
     def expire_access_tokens(self) -> None:
         """Every access token issued so far stops working (the API answers 401)."""
         with self._lock:

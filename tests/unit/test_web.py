@@ -64,3 +64,20 @@ def test_meeting_room_escapes_and_404s(app, service, store):
     assert resp.status == 404
     _, resp = app.test_client.get("/meet/not-a-key")
     assert resp.status == 404
+
+
+def test_the_relay_keeps_a_visitor_on_one_rasa_server():
+    from bot.settings import Settings
+    from bot.web.app import rasa_for
+
+    urls = Settings(rasa_url="http://127.0.0.1:5005, http://127.0.0.1:5006/,").rasa_urls
+    assert urls == ["http://127.0.0.1:5005", "http://127.0.0.1:5006"]
+    senders = [f"visitor-{i}" for i in range(400)]
+    first = {s: rasa_for(urls, s) for s in senders}
+    assert all(rasa_for(urls, s) == first[s] for s in senders)  # sticky
+    share = sum(u == urls[0] for u in first.values()) / len(senders)
+    assert 0.4 < share < 0.6  # and spread
+    # A third server takes about a third of the visitors and moves nobody else.
+    more = urls + ["http://127.0.0.1:5007"]
+    moved = [s for s in senders if rasa_for(more, s) != first[s]]
+    assert all(rasa_for(more, s) == more[2] for s in moved) and 0.2 < len(moved) / len(senders) < 0.45
