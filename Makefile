@@ -56,11 +56,14 @@ test-rasa: install ## rasa data validate, test stories, held-out NLU accuracy pe
 test-e2e: install ## the three processes on free ports, whole conversations over REST
 	$(PY) -m pytest -q -m e2e
 
+scale-up: install train ## the scaled topology here: DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bot make scale-up
+	$(PY) -m bot scale-up --no-train
+
 test-scale: install train ## the scaled topology on Postgres 127.0.0.1:5432 + Redis 127.0.0.1:6379 (tests/scale)
 	$(PY) -m pytest -q -m scale
 
 lint: install ## ruff
-	$(PY) -m ruff check bot actions tests bench
+	$(PY) -m ruff check bot actions tests bench deploy
 
 bench: install train ## slot engine vs naive reference; turn latency (plain, offer, book)
 	$(PY) -m bench.slots

@@ -218,6 +218,59 @@ def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scale_up(settings: Settings, args: argparse.Namespace) -> int:
+    """The scaled topology in the foreground on this machine (deploy/README.md)."""
+    import os
+
+    from bot.scale import PgTarget, ScaleConfig, Topology
+    from bot.supervisor import newest_model, train
+
+    if not settings.database_url.startswith("postgresql"):
+        print("error: set DATABASE_URL=postgresql://user@host:5432/db for the scaled topology", file=sys.stderr)
+        return 2
+    store_db = PgTarget.parse(settings.database_url)
+    tracker = os.environ.get("TRACKER_DATABASE_URL") or store_db.url(f"{store_db.db}_tracker")
+    if not args.no_train:
+        train()
+    cfg = ScaleConfig(
+        database_url=settings.database_url,
+        tracker_url=tracker,
+        redis_url=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
+        rasa=args.rasa,
+        actions=args.actions,
+        web=args.web,
+        model=newest_model(),
+        **({"rasa_token": settings.rasa_token} if settings.rasa_token else {}),
+    )
+    topo = Topology(settings, cfg, log_dir=settings.var_dir / "logs")
+    topo.prepare()
+    _setup(settings)
+
+    def _interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
+    print(f"Starting {args.rasa} Rasa, {args.actions} action, {args.web} web processes and a worker...", flush=True)
+    try:
+        topo.start(timeout=600)
+        print("\nReady. Logs in", settings.var_dir / "logs")
+        for name, urls in (("Web (chat)", topo.web_urls), ("Rasa", topo.rasa_urls), ("Actions", topo.action_urls)):
+            print(f"  {name:11} {', '.join(urls)}")
+        if not settings.rasa_token:
+            print(f"  Rasa API token (generated; set RASA_TOKEN to choose): {cfg.rasa_token}")
+        print("Press Ctrl-C to stop them all.", flush=True)
+        while topo.alive():
+            time.sleep(0.5)
+        print("error: a process exited; stopping the rest", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        topo.stop()
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.supervisor import Stack, train
 
@@ -352,6 +405,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.set_defaults(fn=cmd_reconcile)
     p = sub.add_parser("worker", help="deliver the outbox with retries and settle interrupted bookings")
     p.set_defaults(fn=cmd_worker)
+    p = sub.add_parser("scale-up", help="several Rasa/action/web processes and a worker on Postgres + Redis")
+    p.add_argument("--rasa", type=int, default=2)
+    p.add_argument("--actions", type=int, default=2)
+    p.add_argument("--web", type=int, default=1)
+    p.add_argument("--no-train", action="store_true")
+    p.set_defaults(fn=cmd_scale_up)
     p = sub.add_parser("run", help="migrate, seed, train if needed, start all three processes")
     p.add_argument("--no-train", action="store_true", help="use the newest model in models/ as it is")
     p.set_defaults(fn=cmd_run)

@@ -9,6 +9,7 @@ import itertools
 import json
 import logging
 import re
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 SENDER_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 KEY_RE = re.compile(r"^[0-9a-f]{32}$")
+VISITOR_COOKIE = "bot_visitor"
+VISITOR_COOKIE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_MESSAGE = 2000
 MAX_METADATA = 8192
 _names = itertools.count()
@@ -87,8 +90,13 @@ def create_app(settings: Settings, store: Store | None = None) -> Sanic:
             resp.headers.setdefault(k, v)
 
     @app.get("/")
-    async def index(_request: Request) -> response.HTTPResponse:
-        return await response.file(STATIC / "index.html", mime_type="text/html; charset=utf-8")
+    async def index(request: Request) -> response.HTTPResponse:
+        resp = await response.file(STATIC / "index.html", mime_type="text/html; charset=utf-8")
+        if not VISITOR_COOKIE_RE.match(request.cookies.get(VISITOR_COOKIE, "")):
+            # What the reverse proxy hashes to keep one visitor on one Rasa server (deploy/nginx.conf).
+            resp.cookies[VISITOR_COOKIE] = secrets.token_urlsafe(16)
+            resp.cookies[VISITOR_COOKIE].update({"httponly": True, "samesite": "Lax", "max-age": 31536000, "path": "/"})
+        return resp
 
     @app.get("/static/<name:str>")
     async def static(_request: Request, name: str) -> response.HTTPResponse:
@@ -113,15 +121,35 @@ def create_app(settings: Settings, store: Store | None = None) -> Sanic:
     @app.post("/chat")
     async def chat(request: Request) -> response.HTTPResponse:
         """Same-origin relay to Rasa's REST channel, so the page needs no CORS on Rasa."""
-        body = request.json if isinstance(request.json, dict) else None
-        if body is None:
+        # Parsed here, not with request.json (whose errors are Sanic's, not {"error": ...}). Every
+        # rule below is at least as strict as Rasa's REST channel (bot/rasa_ext/channels.py), so
+        # what passes here is never refused there (which would read "not reachable").
+        try:
+            body = json.loads(request.body.decode("utf-8"))
+        except (ValueError, RecursionError):  # not UTF-8, not JSON, nested too deeply
+            body = None
+        if not isinstance(body, dict):
             return _error(400, "expected a JSON object")
-        sender, message, metadata = body.get("sender"), body.get("message"), body.get("metadata", {})
-        if not isinstance(sender, str) or not SENDER_RE.match(sender):
+        sender, message, metadata = body.get("sender"), body.get("message"), body.get("metadata")
+        metadata = {} if metadata is None else metadata
+        if not isinstance(sender, str) or not SENDER_RE.fullmatch(sender):
             return _error(400, "sender must be 1-64 letters, digits, '-' or '_'")
         if not isinstance(message, str) or not message.strip() or len(message) > MAX_MESSAGE:
             return _error(400, f"message must be 1-{MAX_MESSAGE} characters")
-        if not isinstance(metadata, dict) or len(json.dumps(metadata)) > MAX_METADATA:
+        if "\x00" in message:
+            return _error(400, "message must not contain NUL characters")
+        try:
+            message.encode("utf-8")
+        except UnicodeEncodeError:
+            return _error(400, "message must be valid Unicode (no lone surrogates)")
+        if not isinstance(metadata, dict):
+            return _error(400, "metadata must be a JSON object")
+        try:
+            size = len(json.dumps(metadata, allow_nan=False))
+            json.dumps(metadata, ensure_ascii=False).encode("utf-8")
+        except (ValueError, RecursionError):  # NaN/Infinity, lone surrogates, nested too deeply
+            return _error(400, "metadata must be plain JSON: no NaN or Infinity, valid Unicode, not nested too deeply")
+        if size > MAX_METADATA:
             return _error(400, "metadata must be a JSON object under 8 KB")
         try:
             r = await request.app.ctx.http.post(

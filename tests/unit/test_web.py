@@ -81,3 +81,16 @@ def test_the_relay_keeps_a_visitor_on_one_rasa_server():
     more = urls + ["http://127.0.0.1:5007"]
     moved = [s for s in senders if rasa_for(more, s) != first[s]]
     assert all(rasa_for(more, s) == more[2] for s in moved) and 0.2 < len(moved) / len(senders) < 0.45
+
+
+def test_the_page_sets_the_sticky_visitor_cookie_once(settings, store):
+    from bot.web import create_app
+
+    app = create_app(settings, store)
+    _req, resp = app.test_client.get("/")
+    cookie = resp.cookies.get("bot_visitor")
+    assert resp.status == 200 and cookie and len(cookie) >= 16
+    header = [v for k, v in resp.headers.items() if k.lower() == "set-cookie"][0].lower()
+    assert "httponly" in header and "samesite=lax" in header
+    _req, again = app.test_client.get("/", cookies={"bot_visitor": cookie})
+    assert "bot_visitor" not in again.cookies  # kept, not replaced
