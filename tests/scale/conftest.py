@@ -41,7 +41,7 @@ def databases() -> Iterator[tuple[str, str]]:
 
 @pytest.fixture(scope="session")
 def redis_prefix() -> Iterator[str]:
-    prefix = f"bot-scale-{secrets.token_hex(4)}:"
+    prefix = f"botscale{secrets.token_hex(4)}"  # Rasa ignores a prefix that is not alphanumeric
     yield prefix
     r = redis_lib.Redis.from_url(REDIS_URL)
     keys = list(r.scan_iter(f"{prefix}*"))
