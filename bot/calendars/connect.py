@@ -123,9 +123,13 @@ def _google_finish(
 
 # ---- Microsoft -------------------------------------------------------------------------------------
 def _ms_start(cfg: microsoft.MicrosoftConfig, redirect_uri: str, invite: Invite) -> tuple[str, str, str]:
-    flow = microsoft.msal_app(cfg).initiate_auth_code_flow(
-        microsoft.SCOPES, redirect_uri=redirect_uri, login_hint=invite.email, prompt="select_account"
-    )
+    try:  # building the MSAL app fetches the authority's OpenID configuration over the network
+        flow = microsoft.msal_app(cfg).initiate_auth_code_flow(
+            microsoft.SCOPES, redirect_uri=redirect_uri, login_hint=invite.email, prompt="select_account"
+        )
+    except (ValueError, requests.RequestException) as exc:
+        log.warning("microsoft sign-in unreachable: %s", type(exc).__name__)
+        raise ConnectError("Microsoft sign-in cannot be reached right now; please try again in a few minutes.") from exc
     return flow["auth_uri"], flow["state"], json.dumps(flow)
 
 

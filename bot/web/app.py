@@ -31,6 +31,7 @@ VISITOR_COOKIE = "bot_visitor"
 VISITOR_COOKIE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_MESSAGE = 2000
 MAX_METADATA = 8192
+MAX_METADATA_DEPTH = 16  # objects/arrays inside one another, metadata itself included
 _names = itertools.count()
 
 SECURITY_HEADERS = {
@@ -144,11 +145,19 @@ def create_app(settings: Settings, store: Store | None = None) -> Sanic:
             return _error(400, "message must be valid Unicode (no lone surrogates)")
         if not isinstance(metadata, dict):
             return _error(400, "metadata must be a JSON object")
+        deepest, stack = 0, [(metadata, 1)]  # nesting depth, iteratively, stopping past the limit
+        while stack and deepest <= MAX_METADATA_DEPTH:
+            item, depth = stack.pop()
+            if isinstance(item, (dict, list)):
+                deepest = max(deepest, depth)
+                stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
+        if deepest > MAX_METADATA_DEPTH:
+            return _error(400, f"metadata must not nest more than {MAX_METADATA_DEPTH} levels deep")
         try:
             size = len(json.dumps(metadata, allow_nan=False))
             json.dumps(metadata, ensure_ascii=False).encode("utf-8")
-        except (ValueError, RecursionError):  # NaN/Infinity, lone surrogates, nested too deeply
-            return _error(400, "metadata must be plain JSON: no NaN or Infinity, valid Unicode, not nested too deeply")
+        except ValueError:  # NaN/Infinity, lone surrogates
+            return _error(400, "metadata must be plain JSON: no NaN or Infinity, valid Unicode (no lone surrogates)")
         if size > MAX_METADATA:
             return _error(400, "metadata must be a JSON object under 8 KB")
         try:
@@ -192,5 +201,22 @@ def create_app(settings: Settings, store: Store | None = None) -> Sanic:
             f"<h1>{html.escape(summary)}</h1><p>{html.escape(state)}</p></main></body></html>"
         )
         return response.html(page)
+
+    @app.get("/openapi.json")
+    async def openapi(_request: Request) -> response.HTTPResponse:
+        from bot.web.openapi import document
+
+        return response.json(document(settings.public_url))
+
+    from sanic.exceptions import SanicException
+
+    @app.exception(SanicException)
+    async def sanic_error(_request: Request, exc: SanicException) -> response.HTTPResponse:
+        """Errors Sanic raises itself (no such route, method not allowed, body over 64 KB) in
+        our JSON error shape rather than Sanic's text or HTML page."""
+        status = getattr(exc, "status_code", 500) or 500
+        resp = _error(status, str(exc) or "request failed")
+        resp.headers.update(getattr(exc, "headers", None) or {})
+        return resp
 
     return app

@@ -1,0 +1,206 @@
+"""Rasa's REST channel with the request checked before Rasa sees it.
+
+Named in ``credentials.yml`` as ``bot.rasa_ext.channels.RestInput``. ``name()`` is still
+"rest", so the URL stays ``POST /webhooks/rest/webhook`` (DESIGN.md contract 3) and replies
+are the same list of bot messages as upstream, ``?stream=true`` included.
+
+Upstream answers 500 or misbehaves on a body that is not a JSON object, a non-string sender or
+message, metadata that is not an object, huge texts, lone surrogates. Here every such request gets
+HTTP 400 (413 over 64 KB) ``{"error": "<what is wrong>"}`` and never reaches the agent. The rules
+are in :func:`parse_payload`; everything the web app's ``POST /chat`` relay lets through passes
+them (the relay is stricter), so the relay never forwards a message that is refused here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import inspect
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Awaitable, Callable
+
+import structlog
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput as UpstreamRestInput
+from rasa.utils.endpoints import bool_arg
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse, ResponseStream
+
+structlogger = structlog.get_logger()
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_SENDER = 128
+MAX_MESSAGE = 2000
+MAX_METADATA = 8192  # characters of json.dumps(metadata), as the web app's /chat relay counts
+MAX_METADATA_DEPTH = 16  # objects/arrays inside one another, metadata itself included
+MAX_INPUT_CHANNEL = 64
+SENDER_RE = re.compile(rf"[A-Za-z0-9_.@:-]{{1,{MAX_SENDER}}}")
+INPUT_CHANNEL_RE = re.compile(rf"[A-Za-z0-9_.-]{{1,{MAX_INPUT_CHANNEL}}}")
+
+
+class PayloadError(ValueError):
+    """The request body breaks a rule; ``str(exc)`` is the message for the client."""
+
+    def __init__(self, message: str, status: int = 400):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Payload:
+    sender: str
+    message: str
+    metadata: dict[str, Any] | None
+    input_channel: str | None
+
+
+class _NotStandardJSON(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotStandardJSON(name)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotStandardJSON(text)
+    return value
+
+
+def nesting_depth(value: Any, limit: int) -> int:
+    """How many objects/arrays deep ``value`` goes (a scalar is 0), counting no further than
+    ``limit + 1``. Iterative: the answer never depends on how deep the caller's stack is."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if depth > limit:
+            break
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def parse_payload(raw: bytes) -> Payload:
+    """The checked message of a request body, or PayloadError saying what is wrong."""
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadError(f"request body must be at most 64 KB ({MAX_BODY_BYTES} bytes)", 413)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PayloadError("request body must be JSON encoded as UTF-8") from None
+    try:
+        body = json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+    except _NotStandardJSON:
+        raise PayloadError("request body must be standard JSON: no NaN, Infinity or out-of-range numbers") from None
+    except json.JSONDecodeError as exc:
+        raise PayloadError(f"request body is not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    except ValueError:  # an integer of more than 4300 digits
+        raise PayloadError("request body is not valid JSON (a number is too large)") from None
+    except RecursionError:
+        raise PayloadError("request body is nested too deeply") from None
+    if not isinstance(body, dict):
+        raise PayloadError('request body must be a JSON object: {"sender": "...", "message": "..."}')
+
+    sender = body.get("sender")
+    if not isinstance(sender, str) or not SENDER_RE.fullmatch(sender):
+        raise PayloadError(f"sender must be a string of 1-{MAX_SENDER} letters, digits, '-', '_', '.', '@' or ':'")
+
+    message = body.get("message")
+    if not isinstance(message, str):
+        raise PayloadError("message must be a string")
+    if not message.strip():
+        raise PayloadError("message must not be empty")
+    if len(message) > MAX_MESSAGE:
+        raise PayloadError(f"message must be at most {MAX_MESSAGE} characters")
+    if "\x00" in message:
+        raise PayloadError("message must not contain NUL characters")
+    if not _encodable(message):
+        raise PayloadError("message must be valid Unicode (no lone surrogates)")
+
+    metadata = body.get("metadata")
+    if metadata is not None:
+        if not isinstance(metadata, dict):
+            raise PayloadError("metadata must be a JSON object")
+        if nesting_depth(metadata, MAX_METADATA_DEPTH) > MAX_METADATA_DEPTH:
+            raise PayloadError(f"metadata must not nest objects or arrays more than {MAX_METADATA_DEPTH} levels deep")
+        # Shallow (checked above) and finite (checked by the parser): these cannot raise.
+        if len(json.dumps(metadata)) > MAX_METADATA:
+            raise PayloadError(f"metadata must be at most {MAX_METADATA} characters as JSON")
+        if not _encodable(json.dumps(metadata, ensure_ascii=False)):
+            raise PayloadError("metadata must be valid Unicode (no lone surrogates)")
+
+    input_channel = body.get("input_channel")
+    if input_channel == "":
+        input_channel = None  # upstream treats "" as absent too
+    if input_channel is not None and (not isinstance(input_channel, str) or not INPUT_CHANNEL_RE.fullmatch(input_channel)):
+        raise PayloadError(f"input_channel must be a string of 1-{MAX_INPUT_CHANNEL} letters, digits, '-', '_' or '.'")
+
+    return Payload(sender, message, metadata, input_channel)
+
+
+def _bad_request(message: str, status: int = 400) -> HTTPResponse:
+    return response.json({"error": message}, status=status)
+
+
+class RestInput(UpstreamRestInput):
+    """``rest`` with validation: invalid requests get 400 ``{"error": ...}``, never the agent."""
+
+    @classmethod
+    def name(cls) -> str:
+        return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        module = inspect.getmodule(self)
+        webhook = Blueprint(f"custom_webhook_{type(self).__name__}", module.__name__ if module else None)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(_request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> ResponseStream | HTTPResponse:
+            try:
+                payload = parse_payload(request.body or b"")
+            except PayloadError as exc:
+                structlogger.info("rest.message.rejected", reason=str(exc))
+                return _bad_request(str(exc), exc.status)
+            sender_id, text, metadata = payload.sender, payload.message, payload.metadata
+            input_channel = payload.input_channel or self.name()
+
+            if bool_arg(request, "stream", default=False):
+                return response.stream(
+                    self.stream_response(on_new_message, text, sender_id, input_channel, metadata),
+                    content_type="text/event-stream",
+                )
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(
+                    UserMessage(text, collector, sender_id, input_channel=input_channel, metadata=metadata)
+                )
+            except asyncio.CancelledError:
+                structlogger.error("rest.message.received.timeout", text=copy.deepcopy(text))
+            except Exception:
+                structlogger.exception("rest.message.received.failure", text=copy.deepcopy(text))
+            return response.json(collector.messages)
+
+        return webhook

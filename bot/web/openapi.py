@@ -1,0 +1,254 @@
+"""OpenAPI 3.1 description of the web app (served at ``GET /openapi.json``).
+
+Built by a function from the handlers' own limits, so the document cannot drift from the code
+on those; ``tests/unit/test_web_fuzz.py`` checks that every route is described and that every
+status the app answers is listed for its route.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.web import app as web
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+HTML = {"text/html": {"schema": {"type": "string"}}}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": ERROR}}}
+
+
+def _html(description: str) -> dict[str, Any]:
+    return {"description": description, "content": HTML}
+
+
+def _path_param(name: str, description: str, **schema: Any) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "description": description, "schema": {"type": "string", **schema}}
+
+
+def _query_param(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description, "schema": {"type": "string"}}
+
+
+NO_ROUTE = _error("No such route (the provider segment is not one path segment).")
+PROVIDER = _path_param(
+    "provider",
+    "Calendar provider. Any other value is answered with an error page.",
+    examples=["google", "microsoft"],
+)
+INVITE = _query_param("invite", "Signed invitation token from `python -m bot agent invite` (valid 7 days).")
+
+
+def document(server_url: str | None = None) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of :func:`bot.web.create_app`'s routes."""
+    chat_request = {
+        "type": "object",
+        "required": ["sender", "message"],
+        "properties": {
+            "sender": {
+                "type": "string",
+                "pattern": web.SENDER_RE.pattern,
+                "minLength": 1,
+                "maxLength": 64,
+                "description": "Conversation id chosen by the page: 1-64 letters, digits, '-' or '_'.",
+            },
+            "message": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": web.MAX_MESSAGE,
+                "description": (
+                    f"What the visitor typed or the payload of a button: 1-{web.MAX_MESSAGE} characters, "
+                    "not only white space, no NUL character, valid Unicode (no lone surrogates)."
+                ),
+            },
+            "metadata": {
+                "type": ["object", "null"],
+                "description": (
+                    "Widget metadata (timezone, locale, queue, person, company), passed to Rasa as is. "
+                    f"At most {web.MAX_METADATA} characters as JSON (Python's json.dumps, ASCII-escaped), "
+                    f"objects/arrays nested at most {web.MAX_METADATA_DEPTH} levels deep (itself included), "
+                    "no NaN or Infinity, valid Unicode. Absent or null means {}."
+                ),
+            },
+        },
+        "additionalProperties": True,
+        "examples": [{"sender": "web-k3j2h1", "message": "I would like to book a meeting", "metadata": {"locale": "en-GB"}}],
+    }
+    bot_message = {
+        "type": "object",
+        "description": "One bot message, as Rasa's REST channel returns it.",
+        "properties": {
+            "recipient_id": {"type": "string"},
+            "text": {"type": "string"},
+            "buttons": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"title": {"type": "string"}, "payload": {"type": "string"}},
+                },
+            },
+            "image": {"type": "string"},
+            "custom": {},
+        },
+        "additionalProperties": True,
+    }
+    doc: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Meeting booking chat: web app",
+            "version": "0.1.0",
+            "description": (
+                "Chat page, same-origin chat relay to Rasa's REST channel, meeting rooms of the local "
+                "calendar, calendar connection pages, health. JSON errors are `{\"error\": \"...\"}`; "
+                "the calendar connection pages answer errors with an HTML page instead. Any request "
+                "body over 64 KB is refused with 413."
+            ),
+        },
+        "paths": {
+            "/": {
+                "get": {
+                    "operationId": "index",
+                    "summary": "The chat page",
+                    "responses": {"200": _html("The chat page.")},
+                }
+            },
+            "/static/{name}": {
+                "get": {
+                    "operationId": "static",
+                    "summary": "The chat page's script and style sheet",
+                    "parameters": [_path_param("name", "File name; only these two exist.", enum=["chat.js", "chat.css"])],
+                    "responses": {
+                        "200": {
+                            "description": "The file.",
+                            "content": {"text/javascript": {"schema": {"type": "string"}}, "text/css": {"schema": {"type": "string"}}},
+                        },
+                        "404": _error("No such file."),
+                    },
+                }
+            },
+            "/health": {
+                "get": {
+                    "operationId": "health",
+                    "summary": "Liveness and database reachability",
+                    "responses": {
+                        "200": {
+                            "description": "Up, database reachable.",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}},
+                        },
+                        "503": {
+                            "description": "The database is not reachable.",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}},
+                        },
+                    },
+                }
+            },
+            "/chat": {
+                "post": {
+                    "operationId": "chat",
+                    "summary": "Send a chat message to the assistant (relayed to Rasa's REST channel)",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ChatRequest"}}},
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "The assistant's replies, in order.",
+                            "content": {
+                                "application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/BotMessage"}}}
+                            },
+                        },
+                        "400": _error("The body is not a JSON object, or a field breaks its rule; `error` says which."),
+                        "413": _error("The request body is over 64 KB."),
+                        "503": _error("The assistant (Rasa) is not reachable right now."),
+                    },
+                }
+            },
+            "/meet/{key}": {
+                "get": {
+                    "operationId": "meet",
+                    "summary": "Meeting room of a booking made on the local calendar",
+                    "parameters": [_path_param("key", "The booking's id (32 hex digits).", pattern="^[0-9a-f]{32}$")],
+                    "responses": {"200": _html("The meeting room page."), "404": _error("No such meeting.")},
+                }
+            },
+            "/portal/connect/{provider}": {
+                "get": {
+                    "operationId": "connect_page",
+                    "summary": "Invitation page: the permissions asked for, and the button to connect",
+                    "parameters": [PROVIDER, INVITE],
+                    "responses": {
+                        "200": _html("The invitation page."),
+                        "400": _html("The invitation is not valid or has expired."),
+                        "404": {
+                            "description": "Unknown calendar provider (an HTML page), or no such route (JSON).",
+                            "content": {**HTML, "application/json": {"schema": ERROR}},
+                        },
+                    },
+                }
+            },
+            "/oauth/{provider}/start": {
+                "get": {
+                    "operationId": "oauth_start",
+                    "summary": "Start the OAuth authorization-code flow (PKCE) for an invitation",
+                    "parameters": [PROVIDER, INVITE],
+                    "responses": {
+                        "302": {
+                            "description": "Redirect to the provider's consent page.",
+                            "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}},
+                        },
+                        "400": _html("Invalid invitation, unknown or unconfigured provider."),
+                        "404": NO_ROUTE,
+                    },
+                }
+            },
+            "/oauth/{provider}/callback": {
+                "get": {
+                    "operationId": "oauth_callback",
+                    "summary": "OAuth redirect target: finishes the connection",
+                    "parameters": [
+                        PROVIDER,
+                        _query_param("state", "The single-use state the start handed out."),
+                        _query_param("code", "Authorization code."),
+                        _query_param("error", "Error code from the provider (e.g. access_denied)."),
+                        _query_param("scope", "Granted scopes (Google)."),
+                        _query_param("session_state", "Session id (Microsoft)."),
+                    ],
+                    "responses": {
+                        "200": _html("Connected."),
+                        "400": _html("Not connected; the page says why."),
+                        "404": NO_ROUTE,
+                    },
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "summary": "This document",
+                    "responses": {"200": {"description": "OpenAPI 3.1 document.", "content": {"application/json": {"schema": {"type": "object"}}}}},
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {"error": {"type": "string", "description": "What went wrong, in plain words."}},
+                },
+                "Health": {
+                    "type": "object",
+                    "required": ["status", "database"],
+                    "properties": {
+                        "status": {"type": "string", "enum": ["ok", "error"]},
+                        "database": {"type": "string", "enum": ["ok", "unreachable"]},
+                    },
+                },
+                "ChatRequest": chat_request,
+                "BotMessage": bot_message,
+            }
+        },
+    }
+    if server_url:
+        doc["servers"] = [{"url": server_url}]
+    return doc
