@@ -569,12 +569,10 @@ class BookingService:
             )
             if res.rowcount != 1:
                 return None
-            b = s.get(Booking, booking_id)
-            s.refresh(b)
+            b = s.get(Booking, booking_id)  # a fresh session: loaded as just updated, with its agent
             msg = build_confirmation(self._confirmation(b, attach_ics=not sends_invitations), self.mail_from)
             row = queue_email(s, msg, key=f"confirmation:{b.id}", now=self.delivery.clock())
             row_id = row.id
-            b.agent  # noqa: B018 - loaded before the session closes, for the caller
         self.delivery.kick([row_id])
         return b
 
