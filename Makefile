@@ -69,5 +69,8 @@ bench: install train ## slot engine vs naive reference; turn latency (plain, off
 	$(PY) -m bench.slots
 	$(PY) -m bench.turns
 
+load: install train ## N visitors book whole meetings on 1 then 2 Rasa servers (Postgres + Redis); results/load.md
+	$(PY) -m bench.load
+
 clean: ## remove the venv, models, results and var/
 	rm -rf $(VENV) models results var .pytest_cache
