@@ -160,6 +160,8 @@ def cmd_queue(settings: Settings, args: argparse.Namespace) -> int:
             window_days=args.window,
             routing_mode=args.routing,
             fairness_margin=args.margin,
+            reminder_minutes=args.reminders,
+            credit_back_on_cancel=args.credit_back,
             rr_period=args.period,
         )
     else:
@@ -188,6 +190,53 @@ def cmd_outbox(settings: Settings, args: argparse.Namespace) -> int:
 
     rows = build_delivery(settings, _store(settings)).listing()
     _show(rows, args.json, ["id", "key", "recipient", "status", "attempts", "next_attempt_at", "last_error"])
+    return 0
+
+
+def cmd_webhook(settings: Settings, args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from bot.messages.webhooks import add_webhook
+    from bot.runtime import vault
+    from bot.store.models import OutboxMessage, Webhook
+
+    store = _store(settings)
+    with store.session() as s:
+        if args.action == "add":
+            hook, secret = add_webhook(s, vault(settings), args.url, args.events)
+            print(f"webhook {hook.id} -> {hook.url} ({hook.events})")
+            print(f"signing secret (shown once; verify X-Booking-Signature with it): {secret}")
+            return 0
+        if args.action == "remove":
+            hook = s.get(Webhook, args.id)
+            if hook is None:
+                print(f"error: no webhook {args.id}", file=sys.stderr)
+                return 1
+            hook.active = False
+            print(f"webhook {hook.id} deactivated (queued deliveries are dropped)")
+            return 0
+        if args.action == "list":
+            rows = [
+                {"id": h.id, "url": h.url, "events": h.events, "active": h.active}
+                for h in s.execute(select(Webhook).order_by(Webhook.id)).scalars()
+            ]
+            _show(rows, args.json, ["id", "url", "events", "active"])
+            return 0
+        rows = [
+            {
+                "id": r.id,
+                "url": r.recipient,
+                "event": r.key.split(":")[-1],
+                "status": r.status,
+                "attempts": r.attempts,
+                "next_attempt_at": r.next_attempt_at.isoformat(),
+                "last_error": r.last_error,
+            }
+            for r in s.execute(
+                select(OutboxMessage).where(OutboxMessage.kind == "webhook").order_by(OutboxMessage.id)
+            ).scalars()
+        ]
+        _show(rows, args.json, ["id", "url", "event", "status", "attempts", "next_attempt_at", "last_error"])
     return 0
 
 
@@ -384,6 +433,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     q.add_argument("--routing", help="max-availability or max-fairness")
     q.add_argument("--margin", type=int, help="max-fairness: bookings ahead of the share before holding back")
     q.add_argument("--period", help="round-robin period: day, week or month")
+    q.add_argument("--reminders", help='reminder lead times in minutes, e.g. "1440,60" (a day and an hour); "" for none')
+    q.add_argument(
+        "--credit-back", action=argparse.BooleanOptionalAction, default=None,
+        help="a cancelled booking stops counting for the round robin (default on)",
+    )
     q = qsub.add_parser("member", help="add a member, set their weight, or remove them")
     q.add_argument("slug")
     q.add_argument("email")
@@ -400,6 +454,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("outbox", help="list queued, sent and failed e-mails")
     p.add_argument("--json", action="store_true")
     p.set_defaults(fn=cmd_outbox)
+    p = sub.add_parser("webhook", help="webhooks: add, list, remove; deliveries with their attempts")
+    wsub = p.add_subparsers(dest="action", required=True)
+    w = wsub.add_parser("add", help="POST booking events to URL, signed (X-Booking-Signature)")
+    w.add_argument("url")
+    w.add_argument("--events", nargs="+", help="booking.created booking.cancelled booking.rescheduled (default: all)")
+    w = wsub.add_parser("list")
+    w.add_argument("--json", action="store_true")
+    w = wsub.add_parser("remove")
+    w.add_argument("id", type=int)
+    w = wsub.add_parser("deliveries", help="every delivery: status, attempts, last error")
+    w.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_webhook)
     p = sub.add_parser("reconcile", help="settle bookings a crash left pending (the worker does this too)")
     p.add_argument("--older-than", type=float, default=120.0, help="seconds since the booking last changed")
     p.set_defaults(fn=cmd_reconcile)

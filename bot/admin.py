@@ -197,8 +197,16 @@ def add_time_off(store: Store, email: str, start: datetime, end: datetime, reaso
 def set_queue(store: Store, slug: str, **fields: Any) -> None:
     """Create or change a queue. Fields: name, timezone, meeting_minutes, interval_minutes,
     buffer_before_minutes, buffer_after_minutes, min_notice_minutes, window_days, routing_mode,
-    fairness_margin, rr_period."""
+    fairness_margin, rr_period, reminder_minutes, credit_back_on_cancel."""
     fields = {k: v for k, v in fields.items() if v is not None}
+    if "reminder_minutes" in fields:
+        from bot.booking import reminder_minutes
+
+        parts = [p.strip() for p in str(fields["reminder_minutes"]).split(",") if p.strip()]
+        kept = reminder_minutes(fields["reminder_minutes"])
+        if len(kept) != len(set(parts)):
+            raise ConfigError("reminders must be minutes before the start, 5 to 10080, comma-separated (e.g. 1440,60)")
+        fields["reminder_minutes"] = ",".join(map(str, kept))
     if "meeting_minutes" in fields and fields["meeting_minutes"] not in MEETING_LENGTHS:
         raise ConfigError(f"meeting length must be one of {', '.join(map(str, MEETING_LENGTHS))} minutes")
     if "routing_mode" in fields and fields["routing_mode"] not in MODES:

@@ -28,6 +28,9 @@ from sqlalchemy.orm import Session
 
 from bot.calendars.base import AgentRef, CalendarProvider, CreatedEvent, EventRequest
 from bot.errors import (
+    AlreadyCancelled,
+    BookingInPast,
+    BookingNotFound,
     OfferExpired,
     OfferNotFound,
     ProviderError,
@@ -38,9 +41,16 @@ from bot.errors import (
 )
 from bot.i18n import zone
 from bot.messages.delivery import Delivery, queue_email
-from bot.messages.email import Confirmation, build_confirmation
+from bot.messages.email import (
+    Confirmation,
+    build_agent_notice,
+    build_cancellation,
+    build_confirmation,
+    build_reminder,
+)
 from bot.messages.outbox import Outbox
 from bot.messages.tokens import render_text
+from bot.messages.webhooks import queue_event
 from bot.scheduling import AgentSchedule, Busy, Interval, Rules, availability, is_free
 from bot.scheduling.offering import pick_page
 from bot.scheduling.routing import Member, held_back, period_start, route
@@ -53,6 +63,7 @@ from bot.store.models import (
     CallbackRequest,
     DateOverride,
     Offer,
+    OutboxMessage,
     Queue,
     QueueMember,
     TimeOff,
@@ -180,6 +191,7 @@ class BookingService:
         provider_timeout: float = 4.0,
         page_size: int = 5,
         clock: Callable[[], datetime] = utcnow,
+        manage_link: Callable[[str, int, datetime], str] | None = None,
     ):
         self.store = store
         self.providers = providers
@@ -191,6 +203,8 @@ class BookingService:
         self.provider_timeout = provider_timeout
         self.page_size = page_size
         self.clock = clock
+        #: (booking id, sequence, end) → the signed cancel link for the e-mails, if the app serves one
+        self.manage_link = manage_link
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="calendar")
 
     # ---- queues -----------------------------------------------------------------------
@@ -333,7 +347,7 @@ class BookingService:
                 .where(
                     Booking.agent_id.in_(ids),
                     Booking.queue_id == q.id,
-                    Booking.status == "confirmed",
+                    Booking.status.in_(("confirmed",) if q.credit_back_on_cancel else ("confirmed", "cancelled")),
                     Booking.created_at >= since,
                 )
                 .group_by(Booking.agent_id)
@@ -570,11 +584,53 @@ class BookingService:
             if res.rowcount != 1:
                 return None
             b = s.get(Booking, booking_id)  # a fresh session: loaded as just updated, with its agent
-            msg = build_confirmation(self._confirmation(b, attach_ics=not sends_invitations), self.mail_from)
-            row = queue_email(s, msg, key=f"confirmation:{b.id}", now=self.delivery.clock())
-            row_id = row.id
-        self.delivery.kick([row_id])
+            c = self._confirmation(b, attach_ics=not sends_invitations)
+            queued = self.delivery.clock()
+            mails = [
+                queue_email(s, build_confirmation(c, self.mail_from), key=f"confirmation:{b.id}", now=queued).id,
+                queue_email(
+                    s,
+                    build_agent_notice("created", c, zone(b.agent.timezone), self.mail_from),
+                    key=f"agent:{b.id}:created",
+                    now=queued,
+                ).id,
+            ]
+            queue_event(s, "booking.created", booking_json(b), key=f"{b.id}:created", now=queued)
+            self._queue_reminders(s, b, c, queued)
+            s.flush()
+            hooks = self._webhook_rows(s, b.id)
+        self.delivery.kick(mails)
+        self.delivery.kick(hooks, background=True)
         return b
+
+    def _queue_reminders(self, s: Session, b: Booking, c: Confirmation, now: datetime) -> None:
+        """Reminder e-mails at the queue's lead times before the start (none already past)."""
+        reminder = build_reminder(c, self.mail_from)
+        for minutes in reminder_minutes(b.queue.reminder_minutes):
+            due = b.start - timedelta(minutes=minutes)
+            if due > now:
+                queue_email(s, reminder, key=f"reminder:{b.id}:{b.sequence}:{minutes}", now=now, due=due)
+
+    @staticmethod
+    def _drop_reminders(s: Session, booking_id: str) -> None:
+        s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.key.like(f"reminder:{booking_id}:%"), OutboxMessage.status == "pending")
+            .values(status="cancelled")
+            .execution_options(synchronize_session=False)
+        )
+
+    @staticmethod
+    def _webhook_rows(s: Session, booking_id: str) -> list[int]:
+        return list(
+            s.execute(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.kind == "webhook",
+                    OutboxMessage.status == "pending",
+                    OutboxMessage.key.like(f"webhook:%:{booking_id}:%"),
+                )
+            ).scalars()
+        )
 
     @staticmethod
     def _cancel_quietly(provider: CalendarProvider, agent: AgentRow | Agent, event_id: str) -> None:
@@ -583,8 +639,7 @@ class BookingService:
         except Exception as exc:
             log.error("could not remove provider event %s of agent %s: %s", event_id, agent.id, type(exc).__name__)
 
-    @staticmethod
-    def _confirmation(b: Booking, *, attach_ics: bool) -> Confirmation:
+    def _confirmation(self, b: Booking, *, attach_ics: bool) -> Confirmation:
         visitor = Visitor(
             email=b.visitor_email,
             first_name=b.visitor_first_name,
@@ -612,7 +667,71 @@ class BookingService:
             person=visitor.token_person(),
             company=visitor.token_company(),
             attach_ics=attach_ics,
+            manage_url=self.manage_link(b.id, b.sequence, b.end) if self.manage_link else None,
+            sequence=b.sequence,
         )
+
+    # ---- after the booking ----------------------------------------------------------------
+    def get_booking(self, booking_id: str) -> dict[str, Any] | None:
+        with self.store.session() as s:
+            b = s.get(Booking, booking_id) if isinstance(booking_id, str) and len(booking_id) <= 32 else None
+            return None if b is None else {**booking_json(b), "sequence": b.sequence}
+
+    def cancel(self, booking_id: str, *, sequence: int | None = None) -> dict[str, Any]:
+        """Cancel a confirmed booking: the provider event first (so a failure changes nothing),
+        then, in one transaction, the booking, its hold, the visitor's notice (ICS CANCEL when
+        we sent the invitation), the agent's notice and the webhooks.
+
+        ``sequence`` (from a signed link) must match: a link from before a change does nothing.
+        """
+        now = self.clock()
+        with self.store.session() as s:
+            b = s.get(Booking, booking_id) if isinstance(booking_id, str) and len(booking_id) <= 32 else None
+            if b is None or (sequence is not None and sequence != b.sequence and b.status != "cancelled"):
+                raise BookingNotFound("no such booking")
+            if b.status == "cancelled":
+                raise AlreadyCancelled("already cancelled")
+            if b.status != "confirmed":
+                raise BookingNotFound("no such booking")
+            if b.end <= now:
+                raise BookingInPast("the meeting is over")
+            agent, provider_name, event_id, seq = _ref(b.agent), b.provider, b.provider_event_id, b.sequence
+        provider = self.providers.get(provider_name)
+        if provider is None:
+            raise ProviderUnavailable(f"provider {provider_name!r} is not configured", provider=provider_name)
+        if event_id:
+            provider.cancel_event(agent, event_id)  # a missing event is fine; an outage raises
+        with self.store.session() as s:
+            res = s.execute(
+                update(Booking)
+                .where(Booking.id == booking_id, Booking.status == "confirmed", Booking.sequence == seq)
+                .values(status="cancelled", cancelled_at=now, updated_at=now, sequence=seq + 1)
+                .execution_options(synchronize_session=False)
+            )
+            if res.rowcount != 1:  # cancelled (or changed) by someone else meanwhile
+                raise AlreadyCancelled("already cancelled")
+            s.execute(delete(BookingBlock).where(BookingBlock.booking_id == booking_id))
+            self._drop_reminders(s, booking_id)
+            b = s.get(Booking, booking_id)
+            c = self._confirmation(b, attach_ics=not provider.sends_invitations)
+            queued = self.delivery.clock()
+            mails = [
+                queue_email(s, build_cancellation(c, self.mail_from), key=f"cancellation:{b.id}", now=queued).id,
+                queue_email(
+                    s,
+                    build_agent_notice("cancelled", c, zone(b.agent.timezone), self.mail_from),
+                    key=f"agent:{b.id}:cancelled",
+                    now=queued,
+                ).id,
+            ]
+            result = booking_json(b)
+            queue_event(s, "booking.cancelled", result, key=f"{b.id}:cancelled", now=queued)
+            s.flush()
+            hooks = self._webhook_rows(s, b.id)
+        log.info("booking %s cancelled", booking_id)
+        self.delivery.kick(mails)
+        self.delivery.kick(hooks, background=True)
+        return result
 
     # ---- crash recovery -------------------------------------------------------------------
     def reconcile(self, older_than: timedelta = timedelta(minutes=2)) -> dict[str, list[str]]:
@@ -700,6 +819,17 @@ class BookingService:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False)
+
+
+def reminder_minutes(value: str | None) -> list[int]:
+    """"1440,60" → [1440, 60]; anything that is not a lead time between 5 minutes and a week is
+    ignored, so a typo never blocks a booking."""
+    out = []
+    for part in (value or "").split(","):
+        part = part.strip()
+        if part.isdigit() and 5 <= int(part) <= 7 * 24 * 60:
+            out.append(int(part))
+    return sorted(set(out), reverse=True)
 
 
 def _fault_point(name: str) -> None:

@@ -56,6 +56,18 @@ class UnknownQueue(BookingError):
     pass
 
 
+class BookingNotFound(BookingError):
+    """No such booking, or the link/code does not match it (never says which)."""
+
+
+class AlreadyCancelled(BookingError):
+    pass
+
+
+class BookingInPast(BookingError):
+    pass
+
+
 class ProviderError(BotError):
     def __init__(self, message: str, *, provider: str = "", agent_id: int | None = None):
         super().__init__(message)

@@ -106,7 +106,10 @@ def build_delivery(settings: Settings, store: Store) -> Delivery:
         max_seconds=settings.outbox_retry_max_seconds,
         max_attempts=settings.outbox_max_attempts,
     )
-    return Delivery(store, make_outbox(settings.smtp_url, settings.outbox_dir), retry=retry)
+    from bot.messages.webhooks import WebhookSender
+
+    webhooks = WebhookSender(store, vault(settings))
+    return Delivery(store, make_outbox(settings.smtp_url, settings.outbox_dir), retry=retry, webhooks=webhooks)
 
 
 def build_service(settings: Settings, store: Store | None = None) -> BookingService:
@@ -135,7 +138,21 @@ def build_service(settings: Settings, store: Store | None = None) -> BookingServ
         offer_ttl=timedelta(minutes=settings.offer_ttl_minutes),
         provider_timeout=settings.provider_timeout_seconds,
         page_size=settings.slots_per_page,
+        manage_link=_manage_link(settings),
     )
+
+
+def _manage_link(settings: Settings):  # noqa: ANN202
+    from datetime import datetime, timezone
+
+    from bot.links import manage_url
+
+    v = vault(settings)
+
+    def link(booking_id: str, sequence: int, end: datetime) -> str:
+        return manage_url(settings.public_url, v, booking_id, sequence, end, datetime.now(timezone.utc))
+
+    return link
 
 
 def service() -> BookingService:

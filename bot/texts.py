@@ -61,6 +61,22 @@ TEXTS: dict[str, str] = {
     "email_with": "With",
     "email_join": "Join",
     "email_code": "Booking code",
+    "email_cancel": "Need to cancel?",
+    "email_reminder_subject": "Reminder: your meeting with {agent}, {when}",
+    "email_reminder_body": "A reminder of your meeting with {agent} on {when}.",
+    "email_cancelled_subject": "Cancelled: your meeting with {agent}",
+    "email_cancelled_body": "Your meeting with {agent} on {when} is cancelled. Nothing else is needed from you.",
+    # the page behind the link in the confirmation e-mail
+    "page_cancel_title": "Cancel your meeting",
+    "page_cancel_question": "Do you want to cancel your meeting with {agent} on {when}?",
+    "page_cancel_button": "Yes, cancel the meeting",
+    "page_cancelled": "Your meeting with {agent} on {when} is cancelled. We've sent you an e-mail.",
+    "page_already_cancelled": "This meeting is already cancelled.",
+    "page_link_invalid": "This link is not valid any more. It may have expired or the meeting may have "
+    "changed; please use the link in your newest e-mail.",
+    "page_meeting_past": "This meeting has already taken place.",
+    "page_cancel_failed": "Sorry, the meeting could not be cancelled right now. Nothing was changed; "
+    "please try again in a few minutes.",
 }
 
 

@@ -111,3 +111,16 @@ def make_tracker(
         {"name": active_loop} if active_loop else {},
         "action_listen",
     )
+
+
+def mails_to(directory: Path, address: str) -> list[Path]:
+    """The .eml files in ``directory`` addressed to ``address`` (the agent gets notices too)."""
+    import email
+    import email.policy
+
+    found = []
+    for path in sorted(directory.glob("*.eml")) if directory.exists() else []:
+        msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if address.lower() in str(msg["To"]).lower():
+            found.append(path)
+    return found

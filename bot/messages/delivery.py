@@ -60,8 +60,11 @@ def _recipients(msg: EmailMessage) -> str:
     return ", ".join(str(v) for v in (msg.get_all("To") or []))[:500]
 
 
-def queue_email(s: Session, msg: EmailMessage, *, key: str | None = None, now: datetime | None = None) -> OutboxMessage:
-    """Add ``msg`` to the outbox inside the caller's transaction. Returns the row (flushed)."""
+def queue_email(
+    s: Session, msg: EmailMessage, *, key: str | None = None, now: datetime | None = None, due: datetime | None = None
+) -> OutboxMessage:
+    """Add ``msg`` to the outbox inside the caller's transaction, to go out now or at ``due``
+    (reminders). Returns the row (flushed)."""
     now = now or utcnow()
     row = OutboxMessage(
         key=key or f"mail:{uuid.uuid4().hex}",
@@ -70,7 +73,7 @@ def queue_email(s: Session, msg: EmailMessage, *, key: str | None = None, now: d
         payload=base64.b64encode(bytes(msg)).decode("ascii"),
         status="pending",
         attempts=0,
-        next_attempt_at=now,
+        next_attempt_at=due or now,
         created_at=now,
     )
     s.add(row)
@@ -92,9 +95,12 @@ class Delivery:
         *,
         retry: RetryPolicy | None = None,
         clock: Callable[[], datetime] = utcnow,
+        webhooks: Any = None,
     ):
         self.store = store
         self.transport = transport
+        #: bot.messages.webhooks.WebhookSender, for rows of kind "webhook"
+        self.webhooks = webhooks
         self.retry = retry or RetryPolicy()
         self.clock = clock
         # Writing a file is quick: do it in the caller's thread, so the .eml exists when the chat
@@ -112,12 +118,14 @@ class Delivery:
         self.kick([row_id])
         return f"outbox:{row_id}"
 
-    def kick(self, ids: Iterable[int]) -> None:
-        """Try these rows now (after their transaction committed). Failures are retried later."""
+    def kick(self, ids: Iterable[int], *, background: bool = False) -> None:
+        """Try these rows now (after their transaction committed). Failures are retried later.
+        ``background``: never in the caller's thread (webhooks: a slow endpoint must not hold up
+        the chat)."""
         ids = list(ids)
         if not ids:
             return
-        if self._inline:
+        if self._inline and not background:
             self.deliver(ids)
         else:
             self._pool.submit(self._deliver_logged, ids)
@@ -175,8 +183,12 @@ class Delivery:
             if row is None:
                 continue
             try:
-                msg = load_email(row)
-                self.transport.send(msg)
+                if row.kind == "webhook":
+                    if self.webhooks is None:
+                        raise RuntimeError("webhooks are not set up in this process")
+                    self.webhooks.send(row)
+                else:
+                    self.transport.send(load_email(row))
             except Exception as exc:  # SMTP down, disk full, ...: retried with backoff
                 log.warning("outbox message %s: attempt %d failed: %s", row_id, row.attempts, type(exc).__name__)
                 self._finish(row_id, f"{type(exc).__name__}: {exc}", row.attempts)

@@ -43,6 +43,9 @@ class Confirmation:
     person: Mapping[str, Any]
     company: Mapping[str, Any]
     attach_ics: bool
+    #: Signed link to the page where the visitor cancels (shown in the e-mail when set).
+    manage_url: str | None = None
+    sequence: int = 0
 
 
 def token_context(c: Confirmation) -> dict[str, Mapping[str, Any]]:
@@ -57,18 +60,19 @@ def token_context(c: Confirmation) -> dict[str, Mapping[str, Any]]:
     }
 
 
-def build_ics(c: Confirmation, summary: str, description: str, domain: str) -> bytes:
+def build_ics(c: Confirmation, summary: str, description: str, domain: str, method: str = "REQUEST") -> bytes:
+    """REQUEST for a new or moved meeting, CANCEL to remove it (same UID, higher SEQUENCE)."""
     cal = Calendar()
     cal.add("prodid", "-//meeting booking in website chat//EN")
     cal.add("version", "2.0")
-    cal.add("method", "REQUEST")
+    cal.add("method", method)
     ev = Event()
     ev.add("uid", f"{c.booking_id}@{domain}")
     ev.add("dtstamp", datetime.now(timezone.utc))
     ev.add("dtstart", c.start.astimezone(timezone.utc))
     ev.add("dtend", c.end.astimezone(timezone.utc))
-    ev.add("sequence", 0)
-    ev.add("status", "CONFIRMED")
+    ev.add("sequence", c.sequence)
+    ev.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     ev.add("summary", summary)
     ev.add("description", description)
     if c.conference_url:
@@ -104,6 +108,8 @@ def build_confirmation(c: Confirmation, mail_from: str) -> EmailMessage:
     ]
     if c.conference_url:
         facts.append(f"{say('email_join', lang)}: {c.conference_url}")
+    if c.manage_url:
+        facts.append(f"{say('email_cancel', lang)}: {c.manage_url}")
     code = f"{say('email_code', lang)}: {c.booking_id}"
     text = render_text(body_t, ctx) + "\n\n" + "\n".join(facts) + f"\n\n{code}\n"
     fact_html = "".join(f"<li>{html.escape(f)}</li>" for f in facts)
@@ -128,4 +134,90 @@ def build_confirmation(c: Confirmation, mail_from: str) -> EmailMessage:
             ics, maintype="text", subtype="calendar", filename="invite.ics", params={"method": "REQUEST"}
         )
     msg["Content-Language"] = lang  # last: set_content() and friends drop Content-* headers
+    return msg
+
+
+def build_cancellation(c: Confirmation, mail_from: str) -> EmailMessage:
+    """The visitor's notice that the meeting is cancelled, in their language; with an ICS CANCEL
+    when we sent the invitation (``attach_ics``), so their calendar drops the event."""
+    lang = c.locale.split("_")[0]
+    when = f"{format_when(c.start, c.end, c.timezone, c.locale)} ({zone_label(c.timezone, c.locale)})"
+    subject = " ".join(say("email_cancelled_subject", lang, agent=c.agent_name).split())
+    text = (
+        say("email_cancelled_body", lang, agent=c.agent_name, when=when)
+        + f"\n\n{say('email_code', lang)}: {c.booking_id}\n"
+    )
+    msg = EmailMessage()
+    domain = c.agent_email.rsplit("@", 1)[-1] or "localhost"
+    msg["Subject"] = subject
+    msg["From"] = mail_from
+    msg["To"] = formataddr((" ".join(c.visitor_name.split()), c.visitor_email))
+    msg["Reply-To"] = formataddr((" ".join(c.agent_name.split()), c.agent_email))
+    msg["Message-ID"] = make_msgid(idstring=f"{c.booking_id}-cancel", domain=domain)
+    msg["X-Booking-Id"] = c.booking_id
+    msg.set_content(text)
+    if c.attach_ics:
+        ics = build_ics(c, subject, text, domain, method="CANCEL")
+        msg.add_attachment(ics, maintype="text", subtype="calendar", filename="cancel.ics", params={"method": "CANCEL"})
+    msg["Content-Language"] = lang
+    return msg
+
+
+def build_reminder(c: Confirmation, mail_from: str) -> EmailMessage:
+    """A reminder before the meeting, in the visitor's language, with the link and the cancel link."""
+    lang = c.locale.split("_")[0]
+    when = f"{format_when(c.start, c.end, c.timezone, c.locale)} ({zone_label(c.timezone, c.locale)})"
+    subject = " ".join(say("email_reminder_subject", lang, agent=c.agent_name, when=when).split())
+    lines = [say("email_reminder_body", lang, agent=c.agent_name, when=when), ""]
+    if c.conference_url:
+        lines.append(f"{say('email_join', lang)}: {c.conference_url}")
+    if c.manage_url:
+        lines.append(f"{say('email_cancel', lang)}: {c.manage_url}")
+    lines += ["", f"{say('email_code', lang)}: {c.booking_id}"]
+    msg = EmailMessage()
+    domain = c.agent_email.rsplit("@", 1)[-1] or "localhost"
+    msg["Subject"] = subject
+    msg["From"] = mail_from
+    msg["To"] = formataddr((" ".join(c.visitor_name.split()), c.visitor_email))
+    msg["Reply-To"] = formataddr((" ".join(c.agent_name.split()), c.agent_email))
+    msg["Message-ID"] = make_msgid(idstring=f"{c.booking_id}-reminder", domain=domain)
+    msg["X-Booking-Id"] = c.booking_id
+    msg.set_content("\n".join(lines) + "\n")
+    msg["Content-Language"] = lang
+    return msg
+
+
+def build_agent_notice(
+    event: str,
+    c: Confirmation,
+    agent_zone: ZoneInfo,
+    mail_from: str,
+    *,
+    previous: tuple[datetime, datetime] | None = None,
+) -> EmailMessage:
+    """The agent's e-mail about a new, moved or cancelled booking, with everything the visitor
+    told us (person and company details), times in the agent's zone. Plain text: the values are
+    the visitor's and are never interpreted."""
+    verb = {"created": "New booking", "rescheduled": "Booking moved", "cancelled": "Booking cancelled"}[event]
+    when = f"{format_when(c.start, c.end, agent_zone, 'en')} ({zone_label(agent_zone, 'en')})"
+    who = " ".join(c.visitor_name.split()) or c.visitor_email
+    company = str(c.company.get("name") or "").strip()
+    subject = " ".join(f"{verb}: {who}{f' ({company})' if company else ''}, {when}".split())
+    lines = [f"{verb} with {who}.", "", f"When: {when}"]
+    if previous:
+        lines.append(f"Was: {format_when(previous[0], previous[1], agent_zone, 'en')}")
+    if c.conference_url and event != "cancelled":
+        lines.append(f"Join: {c.conference_url}")
+    lines += ["", "Visitor:", f"  e-mail: {c.visitor_email}"]
+    lines += [f"  {k}: {' '.join(str(v).split())}" for k, v in sorted(c.person.items()) if k != "email" and v]
+    if c.company:
+        lines += ["Company:"] + [f"  {k}: {' '.join(str(v).split())}" for k, v in sorted(c.company.items()) if v]
+    lines += ["", f"Booking code: {c.booking_id}", f"Visitor's language and zone: {c.locale}, {c.timezone.key}"]
+    msg = EmailMessage()
+    msg["Subject"] = subject
+    msg["From"] = mail_from
+    msg["To"] = formataddr((" ".join(c.agent_name.split()), c.agent_email))
+    msg["Reply-To"] = formataddr((who, c.visitor_email))
+    msg["X-Booking-Id"] = c.booking_id
+    msg.set_content("\n".join(lines) + "\n")
     return msg

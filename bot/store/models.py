@@ -84,6 +84,10 @@ class Queue(Base):
     fairness_margin = Column(Integer, nullable=False, default=0, server_default="0")
     #: Round-robin counting period: "day", "week" or "month" (calendar, in the queue's zone).
     rr_period = Column(String(16), nullable=False, default="month", server_default="month")
+    #: A cancelled booking stops counting for the round robin (its agent is owed the next one).
+    credit_back_on_cancel = Column(Boolean, nullable=False, default=True, server_default="1")
+    #: Reminder e-mails to the visitor, in minutes before the start ("1440,60": a day and an hour).
+    reminder_minutes = Column(String(100), nullable=False, default="1440,60", server_default="1440,60")
     members = relationship("QueueMember", back_populates="queue", cascade="all, delete-orphan")
 
 
@@ -219,7 +223,7 @@ class Offer(Base):
 class Booking(Base):
     __tablename__ = "bookings"
     id = Column(String(32), primary_key=True)
-    status = Column(String(16), nullable=False)  # pending → confirmed | failed; cancelled
+    status = Column(String(16), nullable=False)  # pending → confirmed | failed; confirmed → cancelled
     queue_id = Column(Integer, ForeignKey("queues.id"), nullable=False)
     agent_id = Column(Integer, ForeignKey("agents.id"), nullable=False, index=True)
     offer_id = Column(String(32), index=True)
@@ -238,6 +242,9 @@ class Booking(Base):
     provider = Column(String(32), nullable=False)
     provider_event_id = Column(String(200))
     failure_reason = Column(Text)
+    #: Bumped by every change the attendee is told about (ICS SEQUENCE); signed links carry it.
+    sequence = Column(Integer, nullable=False, default=0, server_default="0")
+    cancelled_at = Column(UTCDateTime)
     #: Why this agent got the meeting (routing rule, candidates, counts): `python -m bot explain`.
     routing = Column(JSONText)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
@@ -295,3 +302,15 @@ class OutboxMessage(Base):
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
     sent_at = Column(UTCDateTime)
     __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+
+class Webhook(Base):
+    """An endpoint told about bookings (booking.created, booking.cancelled, ...), HMAC-signed."""
+
+    __tablename__ = "webhooks"
+    id = Column(Integer, primary_key=True)
+    url = Column(Text, nullable=False)
+    secret = Column(Text, nullable=False)  # encrypted
+    events = Column(Text, nullable=False)  # comma-separated event names, or "*"
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)

@@ -60,6 +60,9 @@ def create_app(settings: Settings, store: Store | None = None) -> Sanic:
     from bot.web.oauth import blueprint
 
     app.blueprint(blueprint(settings))
+    from bot.web.manage import blueprint as manage_blueprint
+
+    app.blueprint(manage_blueprint(settings))
 
     @app.listener("before_server_start")
     async def setup(app: Sanic, _loop: Any) -> None:

@@ -31,6 +31,11 @@ def _query_param(name: str, description: str) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": False, "description": description, "schema": {"type": "string"}}
 
 
+LINK_INVALID = {
+    "description": "The link is not valid (tampered, expired, or the booking changed): an HTML page; "
+    "a path that is not one booking id: the JSON error.",
+    "content": {**HTML, "application/json": {"schema": ERROR}},
+}
 NO_ROUTE = _error("No such route (the provider segment is not one path segment).")
 PROVIDER = _path_param(
     "provider",
@@ -220,6 +225,40 @@ def document(server_url: str | None = None) -> dict[str, Any]:
                         "404": NO_ROUTE,
                     },
                 }
+            },
+            "/booking/{booking_id}/cancel": {
+                "get": {
+                    "operationId": "cancel_page",
+                    "summary": "The cancel page behind the signed link in the confirmation e-mail",
+                    "parameters": [
+                        _path_param("booking_id", "The booking code (32 hex digits)."),
+                        _query_param("t", "The signed link token (expiring, bound to the booking's sequence)."),
+                    ],
+                    "responses": {
+                        "200": _html("The meeting and a cancel button, or: already cancelled."),
+                        "404": LINK_INVALID,
+                    },
+                },
+                "post": {
+                    "operationId": "cancel_booking",
+                    "summary": "Cancel the booking (form field t: the signed link token)",
+                    "parameters": [_path_param("booking_id", "The booking code (32 hex digits).")],
+                    "requestBody": {
+                        "content": {
+                            "application/x-www-form-urlencoded": {
+                                "schema": {"type": "object", "properties": {"t": {"type": "string"}}}
+                            }
+                        }
+                    },
+                    "responses": {
+                        "200": _html("Cancelled (or already cancelled)."),
+                        "400": _error("A body Sanic cannot read as a form."),
+                        "404": LINK_INVALID,
+                        "409": _html("The meeting is over."),
+                        "413": _error("Body over 64 KB."),
+                        "503": _html("The calendar could not be reached; nothing changed."),
+                    },
+                },
             },
             "/openapi.json": {
                 "get": {

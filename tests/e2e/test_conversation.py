@@ -11,6 +11,7 @@ import urllib.request
 import pytest
 
 from bot.booking import CONTRACT_FIELDS
+from tests.helpers import mails_to
 
 pytestmark = pytest.mark.e2e
 
@@ -48,7 +49,7 @@ def test_full_booking_asks_for_everything_then_confirms(stack, var_dir):
     booking = rows[0]
     assert set(CONTRACT_FIELDS) <= booking.keys()
     assert booking["queue"] == "sales" and booking["start"].endswith("Z")
-    [eml] = [p for p in (var_dir / "outbox").glob("*.eml") if booking["id"] in p.name]
+    [eml] = [p for p in mails_to(var_dir / "outbox", booking["visitor_email"]) if booking["id"] in p.name]
     msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
     body = msg.get_body(("plain",)).get_content()
     assert "Hi Jo <script>alert(1)</script>," in body and "Initech" in body

@@ -11,6 +11,7 @@ import re
 import pytest
 
 from bot.texts import say, template
+from tests.helpers import mails_to
 
 pytestmark = pytest.mark.e2e
 
@@ -55,7 +56,7 @@ def test_full_booking_in_each_language(stack, var_dir, lang):
         b for b in json.loads(stack.cli("bookings", "--json")) if b["visitor_email"] == f"visitor.{lang}@example.com"
     ]
     assert row["locale"].split("_")[0] == lang
-    [eml] = [p for p in (var_dir / "outbox").glob("*.eml") if row["id"] in p.name]
+    [eml] = [p for p in mails_to(var_dir / "outbox", row["visitor_email"]) if row["id"] in p.name]
     msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
     assert msg["Content-Language"] == lang
     body = msg.get_body(("plain",)).get_content()

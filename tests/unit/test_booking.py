@@ -15,7 +15,7 @@ from bot.calendars.local import LocalCalendar
 from bot.errors import OfferExpired, OfferNotFound, ProviderUnavailable, SlotInPast, SlotTaken
 from bot.messages.outbox import FileOutbox
 from bot.store.models import Booking, BookingBlock, CalendarEvent
-from tests.helpers import NINE_TO_FIVE, add_queue, utc
+from tests.helpers import NINE_TO_FIVE, add_queue, mails_to, utc
 
 VISITOR = Visitor(email="dana@acme.example", first_name="Dana", company_name="Acme", timezone="Europe/Paris")
 
@@ -49,7 +49,7 @@ def test_book_confirms_writes_event_and_email(service, store, settings):
     with store.session() as s:
         assert s.execute(select(CalendarEvent)).scalar_one().idempotency_key == result.booking_id
         assert len(s.execute(select(BookingBlock)).all()) == 6  # 30 min in 5-minute blocks
-    [eml] = list(settings.outbox_dir.glob("*.eml"))
+    [eml] = mails_to(settings.outbox_dir, VISITOR.email)
     msg = email.message_from_bytes(eml.read_bytes())
     assert msg["To"] == "Dana <dana@acme.example>" and msg["Subject"] == "Your meeting with Ada"
 

@@ -23,7 +23,7 @@ from bot.settings import Settings
 from bot.store.models import Agent, CalendarConnection, OAuthState
 from bot.web import create_app
 from tests.fakes.google import FakeGoogle
-from tests.helpers import add_queue, utc
+from tests.helpers import add_queue, mails_to, utc
 
 AGENT = "gina@acme.example"
 
@@ -209,7 +209,7 @@ def test_booking_gets_a_meet_link_and_the_attendee(connected, store, gsettings, 
     assert ev["start"]["dateTime"].startswith("2026-12-01T14:00:00")
     insert = [r for r in google.requests if r["method"] == "POST" and r["path"].endswith("/events")][0]
     assert insert["query"]["sendUpdates"] == "all" and insert["query"]["conferenceDataVersion"] == "1"
-    [eml] = gsettings.outbox_dir.glob("*.eml")
+    [eml] = mails_to(gsettings.outbox_dir, VISITOR.email)
     msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
     assert result.conference_url in msg.get_body(("plain",)).get_content()
     assert not [p for p in msg.iter_attachments() if p.get_content_type() == "text/calendar"]  # Google invites

@@ -23,7 +23,7 @@ from bot.settings import Settings
 from bot.store.models import Agent, CalendarConnection
 from bot.web import create_app
 from tests.fakes.microsoft import FakeMicrosoft
-from tests.helpers import add_queue, utc
+from tests.helpers import add_queue, mails_to, utc
 
 AGENT = "mo@contoso.example"
 
@@ -164,7 +164,7 @@ def test_booking_gets_a_teams_link_and_graph_invites(mconnected, store, msetting
     assert event["start"]["dateTime"].startswith("2026-12-01T13:00:00")
     schedule = [r for r in ms.requests if r["path"].endswith("/getSchedule")][0]
     assert schedule["headers"].get("prefer", schedule["headers"].get("Prefer")) == 'outlook.timezone="UTC"'
-    [eml] = msettings.outbox_dir.glob("*.eml")
+    [eml] = mails_to(msettings.outbox_dir, VISITOR.email)
     msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
     assert result.conference_url in msg.get_body(("plain",)).get_content()
     assert not [p for p in msg.iter_attachments() if p.get_content_type() == "text/calendar"]

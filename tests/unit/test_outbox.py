@@ -15,7 +15,7 @@ from datetime import timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 import bot.booking
 from bot.booking import BookingService, Visitor
@@ -23,9 +23,9 @@ from bot.calendars.local import LocalCalendar
 from bot.errors import ProviderUnavailable
 from bot.messages.delivery import Delivery, RetryPolicy
 from bot.messages.outbox import FileOutbox, SmtpOutbox
-from bot.store.models import Booking, BookingBlock, CalendarEvent, OutboxMessage
+from bot.store.models import Booking, BookingBlock, CalendarEvent, OutboxMessage, Queue
 from bot.supervisor import free_port
-from tests.helpers import add_queue
+from tests.helpers import add_queue, mails_to
 
 VISITOR = Visitor(email="dana@acme.example", first_name="Dana", company_name="Acme", timezone="Europe/Paris")
 
@@ -59,8 +59,15 @@ def _wait(predicate, timeout: float = 10.0) -> None:
         time.sleep(0.02)
 
 
+def _no_reminders(store) -> None:
+    """These tests are about delivery: only the mails that go out at once."""
+    with store.session() as s:
+        s.execute(update(Queue).values(reminder_minutes=""))
+
+
 def test_smtp_outage_delays_but_never_loses_or_duplicates_mail(store, settings, clock):
     add_queue(store)
+    _no_reminders(store)
     port = free_port()
     svc = _smtp_service(store, settings, clock, port)
     offers = svc.offer_slots("c", "sales", count=5, spread=False).slots
@@ -69,7 +76,8 @@ def test_smtp_outage_delays_but_never_loses_or_duplicates_mail(store, settings, 
     svc.delivery.close()  # let the first (failing) background attempts finish
     with store.session() as s:
         rows = s.execute(select(OutboxMessage)).scalars().all()
-        assert len(rows) == 5 and {r.status for r in rows} == {"pending"}
+        # per booking: the visitor's confirmation and the agent's notice
+        assert len(rows) == 10 and {r.status for r in rows} == {"pending"}
         assert all(r.attempts >= 1 and "ConnectionRefused" in r.last_error for r in rows)
     # Two workers try again and again while the server is down...
     svc.delivery = Delivery(store, SmtpOutbox(f"smtp://127.0.0.1:{port}", timeout=2), retry=svc.delivery.retry)
@@ -100,9 +108,10 @@ def test_smtp_outage_delays_but_never_loses_or_duplicates_mail(store, settings, 
             t.join()
     finally:
         server.stop()
-    assert sum(sent) == 5
-    assert len(inbox.messages) == 5  # every one, exactly once
-    ids = sorted(m.split(b"X-Booking-Id: ", 1)[1].split(b"\r\n", 1)[0].decode() for m in inbox.messages)
+    assert sum(sent) == 10
+    assert len(inbox.messages) == 10  # every one, exactly once
+    to_visitor = [m for m in inbox.messages if b"\nTo: Dana <dana@acme.example>" in m]
+    ids = sorted(m.split(b"X-Booking-Id: ", 1)[1].split(b"\r\n", 1)[0].decode() for m in to_visitor)
     assert ids == sorted(r.booking_id for r in results)
     with store.session() as s:
         assert {r.status for r in s.execute(select(OutboxMessage)).scalars()} == {"sent"}
@@ -118,6 +127,7 @@ def test_a_failed_write_is_retried_with_backoff_then_given_up(store, settings, c
             raise OSError("disk full")
 
     add_queue(store)
+    _no_reminders(store)
     delivery = Delivery(
         store, Broken(settings.outbox_dir), retry=RetryPolicy(base_seconds=60, max_attempts=3), clock=clock
     )
@@ -125,18 +135,19 @@ def test_a_failed_write_is_retried_with_backoff_then_given_up(store, settings, c
     offer = svc.offer_slots("c", "sales", count=1).slots[0]
     svc.book("c", offer.id, VISITOR)
     assert svc.list_bookings()[0]["status"] == "confirmed"  # the booking stands
-    assert Broken.calls == 1
-    assert delivery.deliver_due() == 0 and Broken.calls == 1  # not due yet: backoff
-    [row] = delivery.listing()
+    assert Broken.calls == 2  # the confirmation and the agent's notice, tried at once
+    assert delivery.deliver_due() == 0 and Broken.calls == 2  # not due yet: backoff
+    row = delivery.listing()[0]
+    assert row["key"].startswith("confirmation:")
     assert row["status"] == "pending" and row["attempts"] == 1 and "disk full" in row["last_error"]
     clock.now += timedelta(seconds=73)  # 60 s + up to 20 % jitter
     delivery.deliver_due()
-    assert Broken.calls == 2 and delivery.listing()[0]["status"] == "pending"
+    assert Broken.calls == 4 and delivery.listing()[0]["status"] == "pending"
     clock.now += timedelta(seconds=145)  # then 120 s + up to 20 %
     delivery.deliver_due()
-    assert Broken.calls == 3 and delivery.listing()[0]["status"] == "dead"
+    assert Broken.calls == 6 and {r["status"] for r in delivery.listing()} == {"dead"}
     clock.now += timedelta(days=1)
-    assert delivery.deliver_due() == 0 and Broken.calls == 3
+    assert delivery.deliver_due() == 0 and Broken.calls == 6
 
 
 def test_a_claimed_message_is_not_sent_by_a_second_worker(store, settings, clock):
@@ -185,7 +196,7 @@ def test_reconciler_confirms_a_booking_whose_event_was_made(service, store, sett
     assert after["status"] == "confirmed" and after["conference_url"].endswith(row["id"])
     with store.session() as s:
         assert s.execute(select(func.count()).select_from(CalendarEvent)).scalar() == 1  # no duplicate event
-    [eml] = settings.outbox_dir.glob("*.eml")  # the confirmation went out after all
+    [eml] = mails_to(settings.outbox_dir, VISITOR.email)  # the confirmation went out after all
     assert row["id"] in eml.read_text()
     assert service.reconcile(timedelta(minutes=2))["confirmed"] == []  # settled once
 

@@ -327,6 +327,26 @@ def test_path_params(env, seg, which):
         assert status == 404  # no bookings in this store
 
 
+@FUZZ
+@given(seg=encoded_segment(), token=TEXT | TRICKY, signed=st.booleans(), form=st.booleans())
+def test_cancel_link_with_any_booking_and_token(env, seg, token, signed, form):
+    """The cancel page: any booking id, any token (forged, or genuinely signed with fuzzed
+    contents): a page with a status the document names, never a 500 (no bookings here: never 200)."""
+    if signed:
+        token = env["vault"].sign({"a": "cancel", "b": seg, "s": 0}, 600)
+    path = f"/booking/{seg}/cancel"
+    if form:
+        body = urlencode({"t": token}).encode()
+        status, ctype, raw = env["down"].request(
+            "POST", path, body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
+        check("/booking/{booking_id}/cancel", "post", status, ctype, raw)
+    else:
+        status, ctype, raw = env["down"].request("GET", f"{path}?{urlencode({'t': token})}")
+        check("/booking/{booking_id}/cancel", "get", status, ctype, raw)
+    assert status in (404, 405, 413) or (status == 400 and form)
+
+
 # ---- OAuth routes: query strings --------------------------------------------------------------------
 PROVIDERS = st.sampled_from(["google", "microsoft"]) | encoded_segment()
 
@@ -398,6 +418,7 @@ def test_openapi_json_is_served_and_well_formed(env):
 )
 def test_undocumented_methods_get_a_json_405(env, template, method):
     path = template.replace("{name}", "chat.js").replace("{key}", "0" * 32).replace("{provider}", "google")
+    path = path.replace("{booking_id}", "0" * 32)
     status, ctype, raw = env["down"].request(method, path, b"{}")
     assert status == 405, (method, path, status)
     assert ctype.startswith("application/json") and isinstance(json.loads(raw).get("error"), str)
