@@ -17,8 +17,8 @@ TEXTS: dict[str, str] = {
     'and book a meeting with a video link and a calendar invitation. Say "book a meeting" to start.',
     "default": "Sorry, I didn't understand that. I can find a time with our team and book a meeting. "
     'Say "book a meeting" to start.',
-    "change_by_email": "I can't change bookings in chat yet. Please reply to your confirmation e-mail and your "
-    "contact will move or cancel the meeting for you.",
+    "change_by_email": "I can't change bookings in chat yet. To cancel, use the link in your confirmation "
+    "e-mail; to move the meeting, reply to that e-mail and your contact will find a new time with you.",
     "language_switched": "Sure, let's continue in English.",
     "timezone_changed": "Got it: I'll show times in {zone}.",
     "timezone_unknown": "Sorry, I don't know that place or time zone. Try a city, like \"I'm in Chicago\".",
