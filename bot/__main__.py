@@ -197,8 +197,8 @@ def cmd_webhook(settings: Settings, args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from bot.messages.webhooks import add_webhook
-    from bot.runtime import vault
-    from bot.store.models import OutboxMessage, Webhook
+    from bot.runtime import build_delivery, vault
+    from bot.store.models import Webhook
 
     store = _store(settings)
     with store.session() as s:
@@ -222,21 +222,11 @@ def cmd_webhook(settings: Settings, args: argparse.Namespace) -> int:
             ]
             _show(rows, args.json, ["id", "url", "events", "active"])
             return 0
-        rows = [
-            {
-                "id": r.id,
-                "url": r.recipient,
-                "event": r.key.split(":")[-1],
-                "status": r.status,
-                "attempts": r.attempts,
-                "next_attempt_at": r.next_attempt_at.isoformat(),
-                "last_error": r.last_error,
-            }
-            for r in s.execute(
-                select(OutboxMessage).where(OutboxMessage.kind == "webhook").order_by(OutboxMessage.id)
-            ).scalars()
-        ]
-        _show(rows, args.json, ["id", "url", "event", "status", "attempts", "next_attempt_at", "last_error"])
+    rows = [
+        {**r, "url": r["recipient"], "event": r["key"].split(":")[-1]}
+        for r in build_delivery(settings, store).listing(kind="webhook")
+    ]
+    _show(rows, args.json, ["id", "url", "event", "status", "attempts", "next_attempt_at", "last_error"])
     return 0
 
 

@@ -20,6 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
+from email.message import EmailMessage
 from typing import Any, Callable, Mapping, Sequence
 
 from sqlalchemy import delete, func, select, update
@@ -585,23 +586,29 @@ class BookingService:
                 return None
             b = s.get(Booking, booking_id)  # a fresh session: loaded as just updated, with its agent
             c = self._confirmation(b, attach_ics=not sends_invitations)
-            queued = self.delivery.clock()
-            mails = [
-                queue_email(s, build_confirmation(c, self.mail_from), key=f"confirmation:{b.id}", now=queued).id,
-                queue_email(
-                    s,
-                    build_agent_notice("created", c, zone(b.agent.timezone), self.mail_from),
-                    key=f"agent:{b.id}:created",
-                    now=queued,
-                ).id,
-            ]
-            queue_event(s, "booking.created", booking_json(b), key=f"{b.id}:created", now=queued)
-            self._queue_reminders(s, b, c, queued)
-            s.flush()
-            hooks = self._webhook_rows(s, b.id)
-        self.delivery.kick(mails)
-        self.delivery.kick(hooks, background=True)
+            queued = self._announce(s, b, c, "created", build_confirmation(c, self.mail_from), "confirmation")
+            self._queue_reminders(s, b, c, self.delivery.clock())
+        self._kick(queued)
         return b
+
+    def _announce(
+        self, s: Session, b: Booking, c: Confirmation, event: str, visitor_mail: EmailMessage, visitor_key: str
+    ) -> tuple[list[int], list[int]]:
+        """In the caller's transaction: the visitor's mail, the agent's notice and the webhooks
+        of ``booking.<event>``. Returns the outbox ids (mails, webhooks) to try once committed."""
+        now = self.delivery.clock()
+        notice = build_agent_notice(event, c, zone(b.agent.timezone), self.mail_from)
+        mails = [
+            queue_email(s, visitor_mail, key=f"{visitor_key}:{b.id}", now=now).id,
+            queue_email(s, notice, key=f"agent:{b.id}:{event}", now=now).id,
+        ]
+        hooks = queue_event(s, f"booking.{event}", booking_json(b), key=f"{b.id}:{event}", now=now)
+        return mails, hooks
+
+    def _kick(self, queued: tuple[list[int], list[int]]) -> None:
+        mails, hooks = queued
+        self.delivery.kick(mails)
+        self.delivery.kick(hooks, background=True)  # a slow endpoint must not hold up the chat
 
     def _queue_reminders(self, s: Session, b: Booking, c: Confirmation, now: datetime) -> None:
         """Reminder e-mails at the queue's lead times before the start (none already past)."""
@@ -620,17 +627,6 @@ class BookingService:
             .execution_options(synchronize_session=False)
         )
 
-    @staticmethod
-    def _webhook_rows(s: Session, booking_id: str) -> list[int]:
-        return list(
-            s.execute(
-                select(OutboxMessage.id).where(
-                    OutboxMessage.kind == "webhook",
-                    OutboxMessage.status == "pending",
-                    OutboxMessage.key.like(f"webhook:%:{booking_id}:%"),
-                )
-            ).scalars()
-        )
 
     @staticmethod
     def _cancel_quietly(provider: CalendarProvider, agent: AgentRow | Agent, event_id: str) -> None:
@@ -714,23 +710,10 @@ class BookingService:
             self._drop_reminders(s, booking_id)
             b = s.get(Booking, booking_id)
             c = self._confirmation(b, attach_ics=not provider.sends_invitations)
-            queued = self.delivery.clock()
-            mails = [
-                queue_email(s, build_cancellation(c, self.mail_from), key=f"cancellation:{b.id}", now=queued).id,
-                queue_email(
-                    s,
-                    build_agent_notice("cancelled", c, zone(b.agent.timezone), self.mail_from),
-                    key=f"agent:{b.id}:cancelled",
-                    now=queued,
-                ).id,
-            ]
+            queued = self._announce(s, b, c, "cancelled", build_cancellation(c, self.mail_from), "cancellation")
             result = booking_json(b)
-            queue_event(s, "booking.cancelled", result, key=f"{b.id}:cancelled", now=queued)
-            s.flush()
-            hooks = self._webhook_rows(s, b.id)
         log.info("booking %s cancelled", booking_id)
-        self.delivery.kick(mails)
-        self.delivery.kick(hooks, background=True)
+        self._kick(queued)
         return result
 
     # ---- crash recovery -------------------------------------------------------------------

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import secrets
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Iterator
 from urllib.parse import unquote, urlparse
 
 from bot.errors import ConfigError
@@ -47,8 +49,9 @@ class PgTarget:
         return f"postgresql://{auth}@{self.host}:{self.port}/{db or self.db}"
 
 
-def ensure_database(target: PgTarget) -> None:
-    """CREATE DATABASE if it is missing (connecting to the ``postgres`` database)."""
+@contextmanager
+def _admin(target: PgTarget) -> Iterator[Any]:
+    """A cursor on the server's ``postgres`` database, autocommit (CREATE/DROP DATABASE)."""
     import psycopg2
 
     conn = psycopg2.connect(
@@ -57,29 +60,26 @@ def ensure_database(target: PgTarget) -> None:
     conn.autocommit = True
     try:
         with conn.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (target.db,))
-            if cur.fetchone() is None:
-                cur.execute(f'CREATE DATABASE "{target.db}"')
+            yield cur
     finally:
         conn.close()
+
+
+def ensure_database(target: PgTarget) -> None:
+    """CREATE DATABASE if it is missing."""
+    with _admin(target) as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (target.db,))
+        if cur.fetchone() is None:
+            cur.execute(f'CREATE DATABASE "{target.db}"')
 
 
 def drop_database(target: PgTarget) -> None:
-    import psycopg2
-
-    conn = psycopg2.connect(
-        host=target.host, port=target.port, user=target.user, password=target.password or None, dbname="postgres"
-    )
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
-                (target.db,),
-            )
-            cur.execute(f'DROP DATABASE IF EXISTS "{target.db}"')
-    finally:
-        conn.close()
+    with _admin(target) as cur:
+        cur.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            (target.db,),
+        )
+        cur.execute(f'DROP DATABASE IF EXISTS "{target.db}"')
 
 
 @dataclass

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any, Mapping
 
 from bot.i18n import negotiate, zone
 
@@ -119,3 +119,22 @@ def clean_first_name(value: object) -> str | None:
         return None
     text = _NAME_PREFIX.sub("", text).strip(" .!")
     return text or None
+
+
+def nesting_depth(value: Any, limit: int) -> int:
+    """How many objects/arrays deep ``value`` goes (a scalar is 0), counting no further than
+    ``limit + 1``. Iterative: the answer never depends on how deep the caller's stack is."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        deepest = max(deepest, depth)
+        if depth > limit:
+            break
+        stack.extend((child, depth + 1) for child in children)
+    return deepest

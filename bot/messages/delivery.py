@@ -216,9 +216,12 @@ class Delivery:
     def deliver_due(self, limit: int = 100) -> int:
         return self.deliver(self.due(limit))
 
-    def listing(self) -> list[dict[str, Any]]:
+    def listing(self, kind: str | None = None) -> list[dict[str, Any]]:
         with self.store.session() as s:
-            rows = s.execute(select(OutboxMessage).order_by(OutboxMessage.id)).scalars().all()
+            query = select(OutboxMessage).order_by(OutboxMessage.id)
+            if kind:
+                query = query.where(OutboxMessage.kind == kind)
+            rows = s.execute(query).scalars().all()
             return [
                 {
                     "id": r.id,

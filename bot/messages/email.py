@@ -101,9 +101,8 @@ def build_confirmation(c: Confirmation, mail_from: str) -> EmailMessage:
     else:
         subject = " ".join(render_text(c.subject_template, ctx).split())
     body_t = c.body_template or DEFAULT_BODY
-    when = format_when(c.start, c.end, c.timezone, c.locale)
     facts = [
-        f"{say('email_when', lang)}: {when} ({zone_label(c.timezone, c.locale)})",
+        f"{say('email_when', lang)}: {_when(c)}",
         f"{say('email_with', lang)}: {c.agent_name}",
     ]
     if c.conference_url:
@@ -118,21 +117,42 @@ def build_confirmation(c: Confirmation, mail_from: str) -> EmailMessage:
         f"<p>{render_html(body_t, ctx)}</p><ul>{fact_html}</ul>"
         f"<p>{html.escape(code)}</p></body></html>"
     )
+    ics = "REQUEST" if c.attach_ics else None
+    return _to_visitor(c, mail_from, lang, subject, text, html_body=html_body, ics_method=ics)
+
+
+def _when(c: Confirmation) -> str:
+    return f"{format_when(c.start, c.end, c.timezone, c.locale)} ({zone_label(c.timezone, c.locale)})"
+
+
+def _to_visitor(
+    c: Confirmation,
+    mail_from: str,
+    lang: str,
+    subject: str,
+    text: str,
+    *,
+    suffix: str = "",
+    html_body: str | None = None,
+    ics_method: str | None = None,
+) -> EmailMessage:
+    """An e-mail to the visitor about this booking (replies go to the agent), optionally with an
+    HTML part and an ICS of ``ics_method``."""
     msg = EmailMessage()
     domain = c.agent_email.rsplit("@", 1)[-1] or "localhost"
     msg["Subject"] = subject
     msg["From"] = mail_from
     msg["To"] = formataddr((" ".join(c.visitor_name.split()), c.visitor_email))
     msg["Reply-To"] = formataddr((" ".join(c.agent_name.split()), c.agent_email))
-    msg["Message-ID"] = make_msgid(idstring=c.booking_id, domain=domain)
+    msg["Message-ID"] = make_msgid(idstring=c.booking_id + suffix, domain=domain)
     msg["X-Booking-Id"] = c.booking_id
     msg.set_content(text)
-    msg.add_alternative(html_body, subtype="html")
-    if c.attach_ics:
-        ics = build_ics(c, subject, text, domain)
-        msg.add_attachment(
-            ics, maintype="text", subtype="calendar", filename="invite.ics", params={"method": "REQUEST"}
-        )
+    if html_body is not None:
+        msg.add_alternative(html_body, subtype="html")
+    if ics_method:
+        ics = build_ics(c, subject, text, domain, method=ics_method)
+        name = "cancel.ics" if ics_method == "CANCEL" else "invite.ics"
+        msg.add_attachment(ics, maintype="text", subtype="calendar", filename=name, params={"method": ics_method})
     msg["Content-Language"] = lang  # last: set_content() and friends drop Content-* headers
     return msg
 
@@ -141,32 +161,19 @@ def build_cancellation(c: Confirmation, mail_from: str) -> EmailMessage:
     """The visitor's notice that the meeting is cancelled, in their language; with an ICS CANCEL
     when we sent the invitation (``attach_ics``), so their calendar drops the event."""
     lang = c.locale.split("_")[0]
-    when = f"{format_when(c.start, c.end, c.timezone, c.locale)} ({zone_label(c.timezone, c.locale)})"
     subject = " ".join(say("email_cancelled_subject", lang, agent=c.agent_name).split())
     text = (
-        say("email_cancelled_body", lang, agent=c.agent_name, when=when)
+        say("email_cancelled_body", lang, agent=c.agent_name, when=_when(c))
         + f"\n\n{say('email_code', lang)}: {c.booking_id}\n"
     )
-    msg = EmailMessage()
-    domain = c.agent_email.rsplit("@", 1)[-1] or "localhost"
-    msg["Subject"] = subject
-    msg["From"] = mail_from
-    msg["To"] = formataddr((" ".join(c.visitor_name.split()), c.visitor_email))
-    msg["Reply-To"] = formataddr((" ".join(c.agent_name.split()), c.agent_email))
-    msg["Message-ID"] = make_msgid(idstring=f"{c.booking_id}-cancel", domain=domain)
-    msg["X-Booking-Id"] = c.booking_id
-    msg.set_content(text)
-    if c.attach_ics:
-        ics = build_ics(c, subject, text, domain, method="CANCEL")
-        msg.add_attachment(ics, maintype="text", subtype="calendar", filename="cancel.ics", params={"method": "CANCEL"})
-    msg["Content-Language"] = lang
-    return msg
+    ics = "CANCEL" if c.attach_ics else None
+    return _to_visitor(c, mail_from, lang, subject, text, suffix="-cancel", ics_method=ics)
 
 
 def build_reminder(c: Confirmation, mail_from: str) -> EmailMessage:
     """A reminder before the meeting, in the visitor's language, with the link and the cancel link."""
     lang = c.locale.split("_")[0]
-    when = f"{format_when(c.start, c.end, c.timezone, c.locale)} ({zone_label(c.timezone, c.locale)})"
+    when = _when(c)
     subject = " ".join(say("email_reminder_subject", lang, agent=c.agent_name, when=when).split())
     lines = [say("email_reminder_body", lang, agent=c.agent_name, when=when), ""]
     if c.conference_url:
@@ -174,17 +181,7 @@ def build_reminder(c: Confirmation, mail_from: str) -> EmailMessage:
     if c.manage_url:
         lines.append(f"{say('email_cancel', lang)}: {c.manage_url}")
     lines += ["", f"{say('email_code', lang)}: {c.booking_id}"]
-    msg = EmailMessage()
-    domain = c.agent_email.rsplit("@", 1)[-1] or "localhost"
-    msg["Subject"] = subject
-    msg["From"] = mail_from
-    msg["To"] = formataddr((" ".join(c.visitor_name.split()), c.visitor_email))
-    msg["Reply-To"] = formataddr((" ".join(c.agent_name.split()), c.agent_email))
-    msg["Message-ID"] = make_msgid(idstring=f"{c.booking_id}-reminder", domain=domain)
-    msg["X-Booking-Id"] = c.booking_id
-    msg.set_content("\n".join(lines) + "\n")
-    msg["Content-Language"] = lang
-    return msg
+    return _to_visitor(c, mail_from, lang, subject, "\n".join(lines) + "\n", suffix="-reminder")
 
 
 def build_agent_notice(
@@ -192,20 +189,16 @@ def build_agent_notice(
     c: Confirmation,
     agent_zone: ZoneInfo,
     mail_from: str,
-    *,
-    previous: tuple[datetime, datetime] | None = None,
 ) -> EmailMessage:
-    """The agent's e-mail about a new, moved or cancelled booking, with everything the visitor
+    """The agent's e-mail about a new or cancelled booking, with everything the visitor
     told us (person and company details), times in the agent's zone. Plain text: the values are
     the visitor's and are never interpreted."""
-    verb = {"created": "New booking", "rescheduled": "Booking moved", "cancelled": "Booking cancelled"}[event]
+    verb = {"created": "New booking", "cancelled": "Booking cancelled"}[event]
     when = f"{format_when(c.start, c.end, agent_zone, 'en')} ({zone_label(agent_zone, 'en')})"
     who = " ".join(c.visitor_name.split()) or c.visitor_email
     company = str(c.company.get("name") or "").strip()
     subject = " ".join(f"{verb}: {who}{f' ({company})' if company else ''}, {when}".split())
     lines = [f"{verb} with {who}.", "", f"When: {when}"]
-    if previous:
-        lines.append(f"Was: {format_when(previous[0], previous[1], agent_zone, 'en')}")
     if c.conference_url and event != "cancelled":
         lines.append(f"Join: {c.conference_url}")
     lines += ["", "Visitor:", f"  e-mail: {c.visitor_email}"]

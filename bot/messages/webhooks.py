@@ -70,16 +70,17 @@ def add_webhook(s: Session, vault: Vault, url: str, events: list[str] | None = N
     return hook, secret
 
 
-def queue_event(s: Session, event: str, data: dict[str, Any], *, key: str, now: datetime) -> int:
-    """One outbox row per active webhook that wants ``event``, in the caller's transaction."""
-    n = 0
+def queue_event(s: Session, event: str, data: dict[str, Any], *, key: str, now: datetime) -> list[int]:
+    """One outbox row per active webhook that wants ``event``, in the caller's transaction.
+    Returns their ids (flushed), for delivery once the transaction commits."""
+    rows = []
     for hook in s.execute(select(Webhook).where(Webhook.active.is_(True))).scalars():
         wanted = hook.events.split(",")
         if "*" not in wanted and event not in wanted:
             continue
         delivery = uuid.uuid4().hex
         body = {"id": delivery, "type": event, "created": now.isoformat().replace("+00:00", "Z"), "data": data}
-        s.add(
+        rows.append(
             OutboxMessage(
                 key=f"webhook:{hook.id}:{key}",
                 kind="webhook",
@@ -91,8 +92,9 @@ def queue_event(s: Session, event: str, data: dict[str, Any], *, key: str, now: 
                 created_at=now,
             )
         )
-        n += 1
-    return n
+    s.add_all(rows)
+    s.flush()
+    return [r.id for r in rows]
 
 
 class WebhookSender:

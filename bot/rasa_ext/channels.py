@@ -30,6 +30,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
+from bot.visitor import nesting_depth
+
 structlogger = structlog.get_logger()
 
 MAX_BODY_BYTES = 64 * 1024
@@ -71,25 +73,6 @@ def _finite_float(text: str) -> float:
     if not math.isfinite(value):
         raise _NotStandardJSON(text)
     return value
-
-
-def nesting_depth(value: Any, limit: int) -> int:
-    """How many objects/arrays deep ``value`` goes (a scalar is 0), counting no further than
-    ``limit + 1``. Iterative: the answer never depends on how deep the caller's stack is."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        if isinstance(item, dict):
-            children: Any = item.values()
-        elif isinstance(item, list):
-            children = item
-        else:
-            continue
-        deepest = max(deepest, depth)
-        if depth > limit:
-            break
-        stack.extend((child, depth + 1) for child in children)
-    return deepest
 
 
 def _encodable(value: str) -> bool:

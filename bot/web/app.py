@@ -21,6 +21,7 @@ from sqlalchemy import select, text
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import CalendarEvent
+from bot.visitor import nesting_depth
 
 log = logging.getLogger(__name__)
 
@@ -66,17 +67,20 @@ def create_app(settings: Settings, store: Store | None = None) -> Sanic:
 
     @app.listener("before_server_start")
     async def setup(app: Sanic, _loop: Any) -> None:
+        from bot.runtime import build_service
+
         app.ctx.store = store or Store(settings.db_url)
         app.ctx.http = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=3.0))
+        # One booking service per process: the cancel pages and the worker share it.
+        app.ctx.service = build_service(settings, app.ctx.store)
 
     @app.listener("after_server_start")
     async def start_worker(app: Sanic, _loop: Any) -> None:
         app.ctx.worker = None
         if settings.web_runs_worker:
-            from bot.runtime import build_service
             from bot.worker import Worker
 
-            app.ctx.worker = Worker(build_service(settings, app.ctx.store), settings)
+            app.ctx.worker = Worker(app.ctx.service, settings)
             app.ctx.worker.start()
 
     @app.listener("before_server_stop")
@@ -87,6 +91,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Sanic:
     @app.listener("after_server_stop")
     async def teardown(app: Sanic, _loop: Any) -> None:
         await app.ctx.http.aclose()
+        app.ctx.service.close()
 
     @app.middleware("response")
     async def headers(_request: Request, resp: response.HTTPResponse) -> None:
@@ -148,13 +153,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Sanic:
             return _error(400, "message must be valid Unicode (no lone surrogates)")
         if not isinstance(metadata, dict):
             return _error(400, "metadata must be a JSON object")
-        deepest, stack = 0, [(metadata, 1)]  # nesting depth, iteratively, stopping past the limit
-        while stack and deepest <= MAX_METADATA_DEPTH:
-            item, depth = stack.pop()
-            if isinstance(item, (dict, list)):
-                deepest = max(deepest, depth)
-                stack.extend((child, depth + 1) for child in (item.values() if isinstance(item, dict) else item))
-        if deepest > MAX_METADATA_DEPTH:
+        if nesting_depth(metadata, MAX_METADATA_DEPTH) > MAX_METADATA_DEPTH:
             return _error(400, f"metadata must not nest more than {MAX_METADATA_DEPTH} levels deep")
         try:
             size = len(json.dumps(metadata, allow_nan=False))

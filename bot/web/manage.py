@@ -19,7 +19,7 @@ from sanic.request import Request
 from bot.errors import AlreadyCancelled, BookingInPast, BookingNotFound, ProviderError
 from bot.i18n import format_when, zone, zone_label
 from bot.links import check_manage_token
-from bot.runtime import build_service, vault
+from bot.runtime import vault
 from bot.settings import Settings
 from bot.texts import say
 
@@ -46,12 +46,6 @@ def _p(text: str) -> str:
 def blueprint(settings: Settings) -> Blueprint:
     bp = Blueprint("manage")
     v = vault(settings)
-    state: dict[str, Any] = {}
-
-    def service() -> Any:
-        if "svc" not in state:
-            state["svc"] = build_service(settings)
-        return state["svc"]
 
     async def run(fn: Any, *args: Any, **kwargs: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(None, lambda: fn(*args, **kwargs))
@@ -65,13 +59,13 @@ def blueprint(settings: Settings) -> Blueprint:
         when = f"{format_when(start, end, tz, b.get('locale') or 'en')} ({zone_label(tz, b.get('locale') or 'en')})"
         return lang, {"agent": b["agent_name"], "when": when}
 
-    async def load(booking_id: str, token: str) -> tuple[dict[str, Any] | None, int | None]:
+    async def load(request: Request, booking_id: str, token: str) -> tuple[dict[str, Any] | None, int | None]:
         if not BOOKING_RE.match(booking_id or ""):
             return None, None
         seq = check_manage_token(v, token or "", booking_id)
         if seq is None:
             return None, None
-        return await run(service().get_booking, booking_id), seq
+        return await run(request.app.ctx.service.get_booking, booking_id), seq
 
     def invalid(lang: str = "en") -> response.HTTPResponse:
         return _page(lang, say("page_cancel_title", lang), _p(say("page_link_invalid", lang)), status=404)
@@ -83,7 +77,7 @@ def blueprint(settings: Settings) -> Blueprint:
 
     async def show(request: Request, booking_id: str) -> response.HTTPResponse:
         token = request.args.get("t", "")
-        b, seq = await load(booking_id, token)
+        b, seq = await load(request, booking_id, token)
         if b is None:
             return invalid()
         lang, values = describe(b)
@@ -103,13 +97,13 @@ def blueprint(settings: Settings) -> Blueprint:
         token = (request.form or {}).get("t", "") if request.content_type.startswith(
             "application/x-www-form-urlencoded"
         ) else ""
-        b, seq = await load(booking_id, token)
+        b, seq = await load(request, booking_id, token)
         if b is None:
             return invalid()
         lang, values = describe(b)
         title = say("page_cancel_title", lang)
         try:
-            await run(service().cancel, booking_id, sequence=seq)
+            await run(request.app.ctx.service.cancel, booking_id, sequence=seq)
         except AlreadyCancelled:
             return _page(lang, title, _p(say("page_already_cancelled", lang)))
         except BookingInPast:

@@ -9,12 +9,9 @@ is the oracle for the hypothesis cases.
 
 from __future__ import annotations
 
-import asyncio
 import http.client
 import json
 import re
-import socket
-import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -29,6 +26,7 @@ from rasa.shared.utils.io import read_config_file
 from sanic import Sanic
 
 from bot.rasa_ext.channels import RestInput
+from tests.served import Served
 
 ROOT = Path(__file__).resolve().parents[2]
 URL = "/webhooks/rest/webhook"
@@ -47,55 +45,6 @@ class RecordingAgent:
     async def handle_message(self, message: UserMessage) -> None:
         self.messages.append(message)
         await message.output_channel.send_text_message(message.sender_id, "ok")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Served:
-    """A Sanic app on a free loopback port, served from its own thread and event loop."""
-
-    def __init__(self, app: Sanic):
-        self.app, self.port, self.loop = app, _free_port(), asyncio.new_event_loop()
-        ready = threading.Event()
-
-        def run() -> None:
-            asyncio.set_event_loop(self.loop)
-            self.server = self.loop.run_until_complete(
-                app.create_server(host="127.0.0.1", port=self.port, return_asyncio_server=True, access_log=False)
-            )
-            self.loop.run_until_complete(self.server.startup())
-            self.loop.run_until_complete(self.server.before_start())
-            self.loop.run_until_complete(self.server.after_start())
-            ready.set()
-            self.loop.run_forever()
-
-        self.thread = threading.Thread(target=run, daemon=True)
-        self.thread.start()
-        assert ready.wait(30), "test server did not start"
-
-    def stop(self) -> None:
-        async def shutdown() -> None:
-            await self.server.before_stop()
-            await self.server.close()
-            await self.server.after_stop()
-
-        asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(30)
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
-        self.loop.close()
-
-    def post(self, path: str, body: bytes, content_type: str | None = "application/json") -> tuple[int, str, bytes]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        try:
-            conn.request("POST", path, body=body, headers={"Content-Type": content_type} if content_type else {})
-            resp = conn.getresponse()
-            return resp.status, resp.getheader("Content-Type") or "", resp.read()
-        finally:
-            conn.close()
 
 
 @pytest.fixture(scope="module")
