@@ -11,7 +11,16 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import apply, call, context_events, lang, offer, visitor
 from bot import runtime
-from bot.errors import BookingError, OfferExpired, OfferNotFound, ProviderError, SlotInPast, SlotTaken
+from bot.errors import (
+    AlreadyCancelled,
+    BookingError,
+    BookingInPast,
+    OfferExpired,
+    OfferNotFound,
+    ProviderError,
+    SlotInPast,
+    SlotTaken,
+)
 from bot.i18n import format_when, zone, zone_label
 from bot.texts import say
 
@@ -29,10 +38,13 @@ class ActionBookSlot(Action):
         if not isinstance(offer_id, str) or not offer_id:
             dispatcher.utter_message(text=say("pick_a_button", lang(tracker)))
             return ctx
+        svc = runtime.service()
+        moves = await call(svc.moves, tracker.sender_id, offer_id)
+        if moves is not None:
+            return ctx + await self._move(dispatcher, tracker, moves, offer_id)
         if not tracker.get_slot("email"):
             dispatcher.utter_message(text=say("need_details_first", lang(tracker)))
             return ctx + [FollowupAction("booking_form")]
-        svc = runtime.service()
         try:
             queue = await call(svc.queue_info, tracker.get_slot("queue"))
             result = await call(svc.book, tracker.sender_id, offer_id, visitor(tracker, queue.timezone))
@@ -55,3 +67,38 @@ class ActionBookSlot(Action):
         lines.append(say("booked_confirmation", lang(tracker), email=tracker.get_slot("email"), code=result.booking_id))
         dispatcher.utter_message(text="\n".join(lines))
         return ctx + [SlotSet("offer_cursor", None), SlotSet("callback_offered", False)]
+
+    @staticmethod
+    async def _move(
+        dispatcher: CollectingDispatcher, tracker: Tracker, booking_id: str, offer_id: str
+    ) -> list[EventType]:
+        """The visitor picked a new time for a booking (a reschedule offer of this conversation)."""
+        svc = runtime.service()
+        language = lang(tracker)
+        tracker.slots.update({"manage_intent": "reschedule", "manage_booking": booking_id})
+        state = [SlotSet("manage_intent", "reschedule"), SlotSet("manage_booking", booking_id)]
+        try:
+            result = await call(svc.reschedule, tracker.sender_id, offer_id, booking_id=booking_id)
+        except (OfferNotFound, OfferExpired, SlotInPast):
+            return state + await offer(dispatcher, tracker, intro=say("slot_unavailable", language))
+        except SlotTaken:
+            return state + await offer(dispatcher, tracker, intro=say("slot_taken", language))
+        except ProviderError:
+            dispatcher.utter_message(text=say("reschedule_failed", language))
+            return state
+        except AlreadyCancelled:
+            dispatcher.utter_message(text=say("already_cancelled", language))
+            return [SlotSet("manage_intent", None), SlotSet("manage_booking", None)]
+        except BookingInPast:
+            dispatcher.utter_message(text=say("meeting_started", language))
+            return [SlotSet("manage_intent", None)]
+        except BookingError as exc:
+            log.warning("reschedule failed: %s", exc)
+            dispatcher.utter_message(text=say("manage_not_found", language))
+            return [SlotSet("manage_intent", None), SlotSet("manage_booking", None)]
+        tz = zone(tracker.get_slot("timezone") or result.timezone)
+        when = format_when(result.start, result.end, tz, result.locale)
+        dispatcher.utter_message(
+            text=say("rescheduled", language, agent=result.agent_name, when=when, zone=zone_label(tz, result.locale))
+        )
+        return [SlotSet("offer_cursor", None), SlotSet("manage_intent", None)]

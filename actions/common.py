@@ -123,6 +123,12 @@ def show_offers(dispatcher: CollectingDispatcher, tracker: Tracker, page: OfferP
     return [SlotSet("offer_cursor", page.slots[-1].start.isoformat()), SlotSet("callback_offered", False)]
 
 
+def moving_booking(tracker: Tracker) -> str | None:
+    """The booking the visitor is moving in this conversation (set once found), if any."""
+    booking = tracker.get_slot("manage_booking")
+    return booking if tracker.get_slot("manage_intent") == "reschedule" and isinstance(booking, str) else None
+
+
 def cursor(tracker: Tracker) -> datetime | None:
     raw = tracker.get_slot("offer_cursor")
     try:
@@ -142,18 +148,23 @@ async def offer(
 ) -> Any:
     """Offer the next page of slots; say so plainly when there are none or the lookup fails.
 
+    While the visitor is moving a booking (``moving_booking``), the slots are new times for it.
     With ``quiet``, an empty page says nothing and returns None (the caller offers something else).
     """
     svc = runtime.service()
+    moving = moving_booking(tracker)
     try:
-        page = await call(
-            svc.offer_slots,
-            tracker.sender_id,
-            tracker.get_slot("queue"),
-            after=after,
-            within=within,
-            visitor=visitor(tracker),
-        )
+        if moving:
+            page, _same = await call(svc.offer_reschedule, tracker.sender_id, moving, after=after, within=within)
+        else:
+            page = await call(
+                svc.offer_slots,
+                tracker.sender_id,
+                tracker.get_slot("queue"),
+                after=after,
+                within=within,
+                visitor=visitor(tracker),
+            )
     except BotError as exc:
         log.warning("offering slots failed: %s", exc)
         dispatcher.utter_message(text=say("offer_failed", lang(tracker)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import FormValidationAction, Tracker
-from rasa_sdk.events import EventType
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import apply, context_events, lang
@@ -20,6 +20,8 @@ class ValidateBookingForm(FormValidationAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         ctx = context_events(tracker)
         apply(tracker, ctx)
+        if tracker.get_slot("manage_intent"):  # a new booking: no longer moving or cancelling one
+            ctx += [SlotSet("manage_intent", None), SlotSet("cancel_offered", False)]
         return ctx + await super().run(dispatcher, tracker, domain)
 
     # extract_<slot>: what the page already told us about a known visitor --------------------

@@ -48,6 +48,7 @@ from bot.messages.email import (
     build_cancellation,
     build_confirmation,
     build_reminder,
+    build_rescheduled,
 )
 from bot.messages.outbox import Outbox
 from bot.messages.tokens import render_text
@@ -192,7 +193,7 @@ class BookingService:
         provider_timeout: float = 4.0,
         page_size: int = 5,
         clock: Callable[[], datetime] = utcnow,
-        manage_link: Callable[[str, int, datetime], str] | None = None,
+        manage_link: Callable[[str, int, datetime, datetime, str], str] | None = None,
     ):
         self.store = store
         self.providers = providers
@@ -204,7 +205,8 @@ class BookingService:
         self.provider_timeout = provider_timeout
         self.page_size = page_size
         self.clock = clock
-        #: (booking id, sequence, end) → the signed cancel link for the e-mails, if the app serves one
+        #: (booking id, sequence, start, end, "cancel" | "reschedule") → a signed link for the
+        #: e-mails, if the app serves the pages
         self.manage_link = manage_link
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="calendar")
 
@@ -262,18 +264,39 @@ class BookingService:
                 log.warning("calendar provider %s failed (%s); its agents are left out", name, type(exc).__name__)
         return out
 
-    def _schedules(self, s: Session, agents: Sequence[AgentRow], start: datetime, end: datetime) -> list[AgentSchedule]:
-        """Each agent's rules and busy time (calendar + our own bookings) around ``[start, end)``."""
+    def _schedules(
+        self,
+        s: Session,
+        agents: Sequence[AgentRow],
+        start: datetime,
+        end: datetime,
+        *,
+        moving: Booking | None = None,
+    ) -> list[AgentSchedule]:
+        """Each agent's rules and busy time (calendar + our own bookings) around ``[start, end)``.
+
+        ``moving``: a booking being rescheduled does not block its own new time — neither as our
+        booking nor as its event in the agent's calendar."""
         ids = [a.id for a in agents]
         provider_busy = self._provider_busy(agents, start, end)
         lo, hi = start - timedelta(days=2), end + timedelta(days=2)
         own: dict[int, list[Interval]] = {i: [] for i in ids}
         for agent_id, b_start, b_end in s.execute(
             select(Booking.agent_id, Booking.start, Booking.end).where(
-                Booking.agent_id.in_(ids), Booking.status.in_(HOLDING), Booking.start < hi, Booking.end > lo
+                Booking.agent_id.in_(ids),
+                Booking.status.in_(HOLDING),
+                Booking.start < hi,
+                Booking.end > lo,
+                Booking.id != (moving.id if moving is not None else ""),
             )
         ):
             own[agent_id].append(Interval(b_start, b_end))
+        if moving is not None and moving.agent_id in provider_busy:
+            # The calendar shows the booking's own event: free that time for this agent only.
+            # (A second, unrelated event at the same time stays busy through the rest.)
+            ours = Interval(moving.start, moving.end)
+            rest = [i for i in Busy.of(provider_busy[moving.agent_id]).intervals() if i != ours]
+            provider_busy[moving.agent_id] = Busy.from_intervals(rest)
         overrides: dict[int, dict[date, list[tuple[int, int]]]] = {i: {} for i in ids}
         for o in s.execute(select(DateOverride).where(DateOverride.agent_id.in_(ids))).scalars():
             day = overrides[o.agent_id].setdefault(o.day, [])
@@ -429,15 +452,29 @@ class BookingService:
             raise OfferNotFound("that time was not offered in this conversation")
         return offer
 
+    def moves(self, conversation_id: str, offer_id: str) -> str | None:
+        """The booking an offer of this conversation would move (a reschedule offer), else None."""
+        with self.store.session() as s:
+            try:
+                return self._load_offer(s, conversation_id, offer_id).moves_booking
+            except OfferNotFound:
+                return None
+
     def _free_agents(
-        self, s: Session, offer: Offer, q: Queue, members: Sequence[AgentRow], now: datetime
+        self,
+        s: Session,
+        offer: Offer,
+        q: Queue,
+        members: Sequence[AgentRow],
+        now: datetime,
+        moving: Booking | None = None,
     ) -> list[AgentRow]:
         """Members (among those offered) who can still take the offer's time right now."""
         rules = replace(self._rules(q), min_notice_minutes=0)
         offered = set(offer.agent_ids)
         agents = [a for a in members if a.id in offered]
         free = []
-        for sched in self._schedules(s, agents, offer.start, offer.end):
+        for sched in self._schedules(s, agents, offer.start, offer.end, moving=moving):
             if is_free(sched, rules, Interval(offer.start, offer.end), now):
                 free.append(next(a for a in agents if a.id == sched.agent_id))
         return free
@@ -521,6 +558,8 @@ class BookingService:
         now = self.clock()
         with self.store.session() as s:
             offer = self._load_offer(s, conversation_id, offer_id)
+            if offer.moves_booking is not None:  # a new time for a booking, not a new booking
+                raise OfferNotFound("that time was offered to move a booking")
             existing = self._existing(s, conversation_id, offer_id)
             if existing is not None:  # a double click: the same booking, not a second one
                 return self._result(existing, existing.agent)
@@ -592,17 +631,41 @@ class BookingService:
         return b
 
     def _announce(
-        self, s: Session, b: Booking, c: Confirmation, event: str, visitor_mail: EmailMessage, visitor_key: str
+        self,
+        s: Session,
+        b: Booking,
+        c: Confirmation,
+        event: str,
+        visitor_mail: EmailMessage,
+        visitor_key: str,
+        *,
+        previous: tuple[datetime, datetime, AgentRef] | None = None,
+        extra: Mapping[str, Any] | None = None,
     ) -> tuple[list[int], list[int]]:
         """In the caller's transaction: the visitor's mail, the agent's notice and the webhooks
-        of ``booking.<event>``. Returns the outbox ids (mails, webhooks) to try once committed."""
+        of ``booking.<event>``. Returns the outbox ids (mails, webhooks) to try once committed.
+
+        A reschedule (``previous`` = old start, end, agent) tells the agent it moved; if the
+        agent changed, the old agent hears it is cancelled and the new one that it is new."""
         now = self.delivery.clock()
-        notice = build_agent_notice(event, c, zone(b.agent.timezone), self.mail_from)
-        mails = [
-            queue_email(s, visitor_mail, key=f"{visitor_key}:{b.id}", now=now).id,
-            queue_email(s, notice, key=f"agent:{b.id}:{event}", now=now).id,
-        ]
-        hooks = queue_event(s, f"booking.{event}", booking_json(b), key=f"{b.id}:{event}", now=now)
+        suffix = f":{b.sequence}" if previous is not None else ""  # a booking may move many times
+        mails = [queue_email(s, visitor_mail, key=f"{visitor_key}:{b.id}{suffix}", now=now).id]
+        agent_zone = zone(b.agent.timezone)
+        if previous is None:
+            notices = [("", build_agent_notice(event, c, agent_zone, self.mail_from))]
+        elif previous[2].id == b.agent_id:
+            notices = [("", build_agent_notice("rescheduled", c, agent_zone, self.mail_from, previous=previous[:2]))]
+        else:
+            old_agent = s.get(Agent, previous[2].id)
+            was = replace(c, start=previous[0], end=previous[1], agent_name=old_agent.name, agent_email=old_agent.email)
+            notices = [
+                (":old", build_agent_notice("cancelled", was, zone(old_agent.timezone), self.mail_from)),
+                (":new", build_agent_notice("created", c, agent_zone, self.mail_from)),
+            ]
+        for tag, notice in notices:
+            mails.append(queue_email(s, notice, key=f"agent:{b.id}:{event}{suffix}{tag}", now=now).id)
+        payload = {**booking_json(b), **(extra or {})}
+        hooks = queue_event(s, f"booking.{event}", payload, key=f"{b.id}:{event}{suffix}", now=now)
         return mails, hooks
 
     def _kick(self, queued: tuple[list[int], list[int]]) -> None:
@@ -663,7 +726,12 @@ class BookingService:
             person=visitor.token_person(),
             company=visitor.token_company(),
             attach_ics=attach_ics,
-            manage_url=self.manage_link(b.id, b.sequence, b.end) if self.manage_link else None,
+            manage_url=self.manage_link(b.id, b.sequence, b.start, b.end, "cancel") if self.manage_link else None,
+            reschedule_url=(
+                self.manage_link(b.id, b.sequence, b.start, b.end, "reschedule")
+                if self.manage_link and b.start > self.clock()
+                else None
+            ),
             sequence=b.sequence,
         )
 
@@ -713,6 +781,254 @@ class BookingService:
             queued = self._announce(s, b, c, "cancelled", build_cancellation(c, self.mail_from), "cancellation")
             result = booking_json(b)
         log.info("booking %s cancelled", booking_id)
+        self._kick(queued)
+        return result
+
+    def find_bookings(
+        self, *, conversation_id: str | None = None, email: str | None = None, code: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The visitor's upcoming confirmed bookings, soonest first: those made in this
+        conversation, or the one whose booking code (the whole code, or at least its first 8
+        characters) and visitor e-mail both match. Anything else finds nothing."""
+        now = self.clock()
+        query = select(Booking).where(Booking.status == "confirmed", Booking.end > now)
+        if conversation_id:
+            query = query.where(Booking.conversation_id == conversation_id)
+        else:
+            code = (code or "").strip().lower()
+            email = (email or "").strip().lower()
+            if not (8 <= len(code) <= 32 and all(ch in "0123456789abcdef" for ch in code) and "@" in email):
+                return []
+            query = query.where(Booking.id.like(f"{code}%"), func.lower(Booking.visitor_email) == email)
+        with self.store.session() as s:
+            rows = s.execute(query.order_by(Booking.start).limit(10)).scalars().all()
+            if not conversation_id and len(rows) != 1:
+                return []  # an ambiguous short code identifies nobody
+            return [{**booking_json(b), "sequence": b.sequence} for b in rows]
+
+    def _movable(self, s: Session, booking_id: str | None, now: datetime, sequence: int | None = None) -> Booking:
+        b = s.get(Booking, booking_id) if isinstance(booking_id, str) and len(booking_id) <= 32 else None
+        if b is None or (sequence is not None and sequence != b.sequence and b.status != "cancelled"):
+            raise BookingNotFound("no such booking")
+        if b.status == "cancelled":
+            raise AlreadyCancelled("the meeting was cancelled")
+        if b.status != "confirmed":
+            raise BookingNotFound("no such booking")
+        if b.start <= now:
+            raise BookingInPast("the meeting has started")
+        return b
+
+    def offer_reschedule(
+        self,
+        conversation_id: str,
+        booking_id: str,
+        *,
+        after: datetime | None = None,
+        within: Interval | None = None,
+        count: int | None = None,
+        sequence: int | None = None,
+        spread: bool = True,
+    ) -> tuple[OfferPage, int]:
+        """New times for a booking: the same agent's first, then (to fill the page) the
+        queue's. Returns the page and how many of its slots are with the same agent (they come
+        first). Each slot is an offer for this conversation that can only move this booking."""
+        now = self.clock()
+        count = count or self.page_size
+        with self.store.session() as s:
+            b = self._movable(s, booking_id, now, sequence)
+            q = b.queue
+            rules = self._rules(q)
+            members = self._members(s, q)
+            horizon = now + timedelta(days=rules.window_days)
+            schedules = self._schedules(s, members, now, horizon, moving=b)
+            tz = zone(b.timezone, q.timezone)
+
+            def pick(agent_schedules: list[AgentSchedule], taken: set[datetime]) -> list:
+                # One more than needed: the booking's own time (free for it) is not a new time.
+                found = pick_page(
+                    availability(agent_schedules, rules, now), count + 1, after=after, within=within, tz=tz, spread=spread
+                )
+                return [slot for slot in found if slot.start not in taken]
+
+            page = pick([sc for sc in schedules if sc.agent_id == b.agent_id], {b.start})[:count]
+            n_same = len(page)
+            if n_same < count:
+                taken = {b.start} | {slot.start for slot in page}
+                page += pick([sc for sc in schedules if sc.agent_id != b.agent_id], taken)[: count - n_same]
+            offered = []
+            for i, slot in enumerate(page):
+                offer = Offer(
+                    id=secrets.token_urlsafe(12),
+                    conversation_id=conversation_id,
+                    queue_id=q.id,
+                    start=slot.start,
+                    end=slot.end,
+                    agent_ids=[b.agent_id] if i < n_same else [a for a in slot.agent_ids if a != b.agent_id],
+                    expires_at=now + self.offer_ttl,
+                    created_at=now,
+                    moves_booking=b.id,
+                )
+                s.add(offer)
+                offered.append(OfferedSlot(offer.id, slot.start, slot.end))
+            return OfferPage(QueueInfo(q.slug, q.name, q.timezone), offered), n_same
+
+    def reschedule(
+        self, conversation_id: str, offer_id: str, *, booking_id: str | None = None, sequence: int | None = None
+    ) -> BookingResult:
+        """Move a booking to the time of a reschedule offer, keeping its id (and booking code).
+
+        The same agent keeps it when free; otherwise the queue routes it. The new time is held
+        first (blocks in the same booking's name, so the database refuses an overlap), then the
+        provider event is moved (same agent: patched, the attendee told by the provider) or
+        re-created with the new agent and the old one removed. Only then, in one transaction, does
+        the booking change, its old blocks go, reminders move and the notices and the
+        ``booking.rescheduled`` webhook are queued. A provider failure gives the new hold back:
+        the booking stays as it was.
+        """
+        now = self.clock()
+        with self.store.session() as s:
+            offer = self._load_offer(s, conversation_id, offer_id)
+            if offer.moves_booking is None or (booking_id is not None and offer.moves_booking != booking_id):
+                raise OfferNotFound("that time was not offered for this booking")
+            b = self._movable(s, offer.moves_booking, now, sequence)
+            if (b.start, b.end) == (offer.start, offer.end):  # a double click: already moved there
+                return self._result(b, b.agent)
+            if offer.start <= now:
+                raise SlotInPast("that time has passed")
+            if offer.expires_at <= now:
+                raise OfferExpired("that offer expired")
+            q = b.queue
+            members = self._members(s, q)
+            free = self._free_agents(s, offer, q, members, now, moving=b)
+            standing, since = self._standing(s, q, members, now)
+            old = b.agent
+            was = {"agent": _ref(old), "start": b.start, "end": b.end, "seq": b.sequence}
+            event_id, old_provider_name = b.provider_event_id, b.provider
+            booking_id = b.id
+            visitor = self._confirmation(b, attach_ics=False)
+        by_id = {a.id: a for a in free}
+        if old.id in by_id:
+            order = [old.id]
+        else:
+            order = route(
+                [m for m in standing if m.agent_id in by_id],
+                standing,
+                owners=[],
+                mode=q.routing_mode,
+                margin=q.fairness_margin,
+                period_from=since,
+            ).order
+        new_blocks = _blocks(offer.start, offer.end)
+        for agent_id in order:
+            agent = by_id[agent_id]
+            kept = set(_blocks(was["start"], was["end"])) if agent.id == old.id else set()
+            added = [t for t in new_blocks if t not in kept]
+            try:
+                with self.store.session() as s:
+                    s.add_all(BookingBlock(agent_id=agent.id, block_start=t, booking_id=booking_id) for t in added)
+                break
+            except IntegrityError:
+                log.info("agent %s was taken at %s meanwhile; trying the next one", agent.id, offer.start)
+        else:
+            raise SlotTaken("that time was just taken")
+
+        def give_back() -> None:
+            with self.store.session() as s:
+                s.execute(
+                    delete(BookingBlock).where(
+                        BookingBlock.booking_id == booking_id,
+                        BookingBlock.agent_id == agent.id,
+                        BookingBlock.block_start.in_(added),
+                    )
+                )
+
+        provider = self.providers.get(agent.provider)
+        try:
+            if provider is None:
+                raise ProviderUnavailable(f"provider {agent.provider!r} is not configured", provider=agent.provider)
+            if agent.id == old.id:
+                if event_id:
+                    provider.update_event(_ref(agent), event_id, offer.start, offer.end)
+                created = CreatedEvent(event_id or "", visitor.conference_url)
+            else:
+                old_provider = self.providers.get(old_provider_name)
+                if old_provider is None:
+                    raise ProviderUnavailable(f"provider {old_provider_name!r} is not configured", provider=old_provider_name)
+                ctx = {"person": visitor.person, "company": visitor.company, "agent": {"name": agent.name, "email": agent.email}}
+                created = provider.create_event(
+                    EventRequest(
+                        idempotency_key=f"{booking_id}{was['seq'] + 1:04x}",
+                        agent=_ref(agent),
+                        start=offer.start,
+                        end=offer.end,
+                        summary=" ".join(render_text(agent.invitation_subject, ctx).split()),
+                        description=render_text(agent.invitation_body, ctx),
+                        attendee_email=visitor.visitor_email,
+                        attendee_name=visitor.visitor_name,
+                        with_conference=agent.include_conference,
+                    )
+                )
+                try:
+                    if event_id:
+                        old_provider.cancel_event(was["agent"], event_id)
+                except Exception:
+                    self._cancel_quietly(provider, agent, created.provider_event_id)
+                    raise
+        except Exception as exc:
+            give_back()
+            log.warning("reschedule of %s failed at the provider: %s", booking_id, type(exc).__name__)
+            if isinstance(exc, ProviderError):
+                raise
+            raise ProviderUnavailable("the calendar could not be reached", provider=agent.provider) from exc
+        moved = self._move(booking_id, was, agent, offer, created, provider.sends_invitations)
+        if moved is None:  # cancelled meanwhile: our new hold goes too
+            give_back()
+            raise AlreadyCancelled("the meeting was cancelled meanwhile")
+        log.info("booking %s moved to %s (agent %s)", booking_id, offer.start.isoformat(), agent.id)
+        return moved
+
+    def _move(
+        self,
+        booking_id: str,
+        was: dict[str, Any],
+        agent: AgentRow,
+        offer: Offer,
+        created: CreatedEvent,
+        sends_invitations: bool,
+    ) -> BookingResult | None:
+        now = self.clock()
+        with self.store.session() as s:
+            res = s.execute(
+                update(Booking)
+                .where(Booking.id == booking_id, Booking.status == "confirmed", Booking.sequence == was["seq"])
+                .values(
+                    agent_id=agent.id,
+                    provider=agent.provider,
+                    provider_event_id=created.provider_event_id or None,
+                    conference_url=created.conference_url,
+                    start=offer.start,
+                    end=offer.end,
+                    sequence=was["seq"] + 1,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
+            if res.rowcount != 1:
+                return None
+            keep = set(_blocks(offer.start, offer.end))
+            for blk in s.execute(select(BookingBlock).where(BookingBlock.booking_id == booking_id)).scalars().all():
+                if blk.agent_id != agent.id or blk.block_start not in keep:
+                    s.delete(blk)
+            self._drop_reminders(s, booking_id)
+            b = s.get(Booking, booking_id)
+            c = self._confirmation(b, attach_ics=not sends_invitations)
+            prev = {"start": _iso(was["start"]), "end": _iso(was["end"]), "agent_email": was["agent"].email}
+            queued = self._announce(
+                s, b, c, "rescheduled", build_rescheduled(c, was["start"], was["end"], self.mail_from),
+                "rescheduled", previous=(was["start"], was["end"], was["agent"]), extra={"previous": prev},
+            )
+            self._queue_reminders(s, b, c, self.delivery.clock())
+            result = self._result(b, b.agent)
         self._kick(queued)
         return result
 

@@ -149,8 +149,9 @@ def _manage_link(settings: Settings):  # noqa: ANN202
 
     v = vault(settings)
 
-    def link(booking_id: str, sequence: int, end: datetime) -> str:
-        return manage_url(settings.public_url, v, booking_id, sequence, end, datetime.now(timezone.utc))
+    def link(booking_id: str, sequence: int, start: datetime, end: datetime, action: str) -> str:
+        now = datetime.now(timezone.utc)
+        return manage_url(settings.public_url, v, booking_id, sequence, end, now, action, start)
 
     return link
 

@@ -17,8 +17,6 @@ TEXTS: dict[str, str] = {
     'and book a meeting with a video link and a calendar invitation. Say "book a meeting" to start.',
     "default": "Sorry, I didn't understand that. I can find a time with our team and book a meeting. "
     'Say "book a meeting" to start.',
-    "change_by_email": "I can't change bookings in chat yet. To cancel, use the link in your confirmation "
-    "e-mail; to move the meeting, reply to that e-mail and your contact will find a new time with you.",
     "language_switched": "Sure, let's continue in English.",
     "timezone_changed": "Got it: I'll show times in {zone}.",
     "timezone_unknown": "Sorry, I don't know that place or time zone. Try a city, like \"I'm in Chicago\".",
@@ -55,6 +53,34 @@ TEXTS: dict[str, str] = {
     "booked": "You're booked! {agent} will meet you on {when} ({zone}).",
     "booked_link": "Meeting link: {url}",
     "booked_confirmation": "A confirmation is on its way to {email}. Booking code: {code}",
+    # changing a booking in chat
+    "manage_ask_code": "I can help with that. Please send me the e-mail address you booked with and the "
+    "booking code from your confirmation e-mail, like this: name@company.com 3f2a9c1b",
+    "manage_not_found": "I couldn't find an upcoming meeting for that e-mail address and booking code. "
+    "Please check both and send them again, or use the links in your confirmation e-mail.",
+    "manage_too_many_tries": "I can't look up more booking codes in this conversation. "
+    "Please use the links in your confirmation e-mail.",
+    "manage_which": "I found your meeting with {agent} on {when} ({zone}). What would you like to do?",
+    "manage_move_button": "Move it",
+    "manage_cancel_button": "Cancel it",
+    "cancel_confirm": "Do you want to cancel your meeting with {agent} on {when} ({zone})?",
+    "cancel_yes": "Yes, cancel it",
+    "cancel_no": "No, keep it",
+    "cancelled_in_chat": "Done: your meeting with {agent} on {when} is cancelled. You'll get an e-mail too.",
+    "cancel_kept": "Alright, your meeting stays as it is.",
+    "cancel_failed": "Sorry, I couldn't cancel the meeting right now, so nothing changed. "
+    "Please try again in a few minutes.",
+    "already_cancelled": "That meeting is already cancelled.",
+    "meeting_started": "That meeting has already started, so it can't be changed any more.",
+    "reschedule_offer": "Here are new times with {agent}. Your meeting is now on {when}.",
+    "reschedule_offer_mixed": "Here are new times: the first ones with {agent}, the others with a colleague. "
+    "Your meeting is now on {when}.",
+    "reschedule_offer_others": "{agent} has no other free time soon, so these times are with a colleague. "
+    "Your meeting is now on {when}.",
+    "reschedule_none": "There's no other free time in the next two weeks, so your meeting stays on {when}.",
+    "rescheduled": "Done: your meeting is moved to {when} ({zone}) with {agent}. A new confirmation is on its way.",
+    "reschedule_failed": "I could not reach the calendar to move your meeting, so nothing changed. "
+    "Please pick another time or try again later.",
     # the confirmation e-mail (the agent's invitation body stays as the agent wrote it)
     "email_subject": "Your meeting with {agent}",
     "email_when": "When",
@@ -62,6 +88,9 @@ TEXTS: dict[str, str] = {
     "email_join": "Join",
     "email_code": "Booking code",
     "email_cancel": "Need to cancel?",
+    "email_reschedule": "Need another time?",
+    "email_moved_subject": "Moved: your meeting with {agent}, {when}",
+    "email_moved_body": "Your meeting with {agent} has moved to {when}. It was on {was}.",
     "email_reminder_subject": "Reminder: your meeting with {agent}, {when}",
     "email_reminder_body": "A reminder of your meeting with {agent} on {when}.",
     "email_cancelled_subject": "Cancelled: your meeting with {agent}",
@@ -76,6 +105,17 @@ TEXTS: dict[str, str] = {
     "changed; please use the link in your newest e-mail.",
     "page_meeting_past": "This meeting has already taken place.",
     "page_cancel_failed": "Sorry, the meeting could not be cancelled right now. Nothing was changed; "
+    "please try again in a few minutes.",
+    "page_reschedule_title": "Move your meeting",
+    "page_reschedule_intro": "Your meeting with {agent} is on {when}. Pick a new time:",
+    "page_reschedule_same": "With {agent}",
+    "page_reschedule_colleague": "With a colleague from the same team",
+    "page_reschedule_button": "Move my meeting",
+    "page_reschedule_later": "Later times",
+    "page_reschedule_none": "There is no other free time in the next two weeks. Your meeting stays as it is.",
+    "page_reschedule_taken": "Sorry, that time is not available any more. Please pick another one.",
+    "page_rescheduled": "Done: your meeting is now on {when} with {agent}. We've sent you an e-mail.",
+    "page_reschedule_failed": "Sorry, the meeting could not be moved right now. Nothing was changed; "
     "please try again in a few minutes.",
 }
 

@@ -46,6 +46,8 @@ class Confirmation:
     #: Signed link to the page where the visitor cancels (shown in the e-mail when set).
     manage_url: str | None = None
     sequence: int = 0
+    #: Signed link to the page where the visitor picks a new time (until the meeting starts).
+    reschedule_url: str | None = None
 
 
 def token_context(c: Confirmation) -> dict[str, Mapping[str, Any]]:
@@ -107,8 +109,7 @@ def build_confirmation(c: Confirmation, mail_from: str) -> EmailMessage:
     ]
     if c.conference_url:
         facts.append(f"{say('email_join', lang)}: {c.conference_url}")
-    if c.manage_url:
-        facts.append(f"{say('email_cancel', lang)}: {c.manage_url}")
+    facts += _links(c, lang)
     code = f"{say('email_code', lang)}: {c.booking_id}"
     text = render_text(body_t, ctx) + "\n\n" + "\n".join(facts) + f"\n\n{code}\n"
     fact_html = "".join(f"<li>{html.escape(f)}</li>" for f in facts)
@@ -121,8 +122,19 @@ def build_confirmation(c: Confirmation, mail_from: str) -> EmailMessage:
     return _to_visitor(c, mail_from, lang, subject, text, html_body=html_body, ics_method=ics)
 
 
-def _when(c: Confirmation) -> str:
-    return f"{format_when(c.start, c.end, c.timezone, c.locale)} ({zone_label(c.timezone, c.locale)})"
+def _when(c: Confirmation, start: datetime | None = None, end: datetime | None = None) -> str:
+    when = format_when(start or c.start, end or c.end, c.timezone, c.locale)
+    return f"{when} ({zone_label(c.timezone, c.locale)})"
+
+
+def _links(c: Confirmation, lang: str) -> list[str]:
+    """The signed "another time?" and "cancel?" links, when the app serves those pages."""
+    out = []
+    if c.reschedule_url:
+        out.append(f"{say('email_reschedule', lang)}: {c.reschedule_url}")
+    if c.manage_url:
+        out.append(f"{say('email_cancel', lang)}: {c.manage_url}")
+    return out
 
 
 def _to_visitor(
@@ -178,10 +190,27 @@ def build_reminder(c: Confirmation, mail_from: str) -> EmailMessage:
     lines = [say("email_reminder_body", lang, agent=c.agent_name, when=when), ""]
     if c.conference_url:
         lines.append(f"{say('email_join', lang)}: {c.conference_url}")
-    if c.manage_url:
-        lines.append(f"{say('email_cancel', lang)}: {c.manage_url}")
+    lines += _links(c, lang)
     lines += ["", f"{say('email_code', lang)}: {c.booking_id}"]
     return _to_visitor(c, mail_from, lang, subject, "\n".join(lines) + "\n", suffix="-reminder")
+
+
+def build_rescheduled(c: Confirmation, was_start: datetime, was_end: datetime, mail_from: str) -> EmailMessage:
+    """The visitor's notice that the meeting moved, in their language; with an updated ICS
+    REQUEST (same UID, higher SEQUENCE) when we sent the invitation, so their calendar moves it."""
+    lang = c.locale.split("_")[0]
+    when = _when(c)
+    subject = " ".join(say("email_moved_subject", lang, agent=c.agent_name, when=when).split())
+    lines = [say("email_moved_body", lang, agent=c.agent_name, when=when, was=_when(c, was_start, was_end)), ""]
+    lines += [f"{say('email_when', lang)}: {when}", f"{say('email_with', lang)}: {c.agent_name}"]
+    if c.conference_url:
+        lines.append(f"{say('email_join', lang)}: {c.conference_url}")
+    lines += _links(c, lang)
+    lines += ["", f"{say('email_code', lang)}: {c.booking_id}"]
+    ics = "REQUEST" if c.attach_ics else None
+    return _to_visitor(
+        c, mail_from, lang, subject, "\n".join(lines) + "\n", suffix=f"-moved-{c.sequence}", ics_method=ics
+    )
 
 
 def build_agent_notice(
@@ -189,16 +218,20 @@ def build_agent_notice(
     c: Confirmation,
     agent_zone: ZoneInfo,
     mail_from: str,
+    *,
+    previous: tuple[datetime, datetime] | None = None,
 ) -> EmailMessage:
-    """The agent's e-mail about a new or cancelled booking, with everything the visitor
-    told us (person and company details), times in the agent's zone. Plain text: the values are
-    the visitor's and are never interpreted."""
-    verb = {"created": "New booking", "cancelled": "Booking cancelled"}[event]
+    """The agent's e-mail about a new, moved (``previous`` = the old start and end) or
+    cancelled booking, with everything the visitor told us (person and company details), times
+    in the agent's zone. Plain text: the values are the visitor's and are never interpreted."""
+    verb = {"created": "New booking", "cancelled": "Booking cancelled", "rescheduled": "Booking moved"}[event]
     when = f"{format_when(c.start, c.end, agent_zone, 'en')} ({zone_label(agent_zone, 'en')})"
     who = " ".join(c.visitor_name.split()) or c.visitor_email
     company = str(c.company.get("name") or "").strip()
     subject = " ".join(f"{verb}: {who}{f' ({company})' if company else ''}, {when}".split())
     lines = [f"{verb} with {who}.", "", f"When: {when}"]
+    if previous is not None:
+        lines.append(f"Was: {format_when(previous[0], previous[1], agent_zone, 'en')}")
     if c.conference_url and event != "cancelled":
         lines.append(f"Join: {c.conference_url}")
     lines += ["", "Visitor:", f"  e-mail: {c.visitor_email}"]

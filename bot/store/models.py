@@ -218,12 +218,16 @@ class Offer(Base):
     agent_ids = Column(JSONText, nullable=False)
     expires_at = Column(UTCDateTime, nullable=False)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    #: Set when the offer is a new time for an existing booking (reschedule), not a new booking.
+    moves_booking = Column(String(32))
 
 
 class Booking(Base):
     __tablename__ = "bookings"
     id = Column(String(32), primary_key=True)
     status = Column(String(16), nullable=False)  # pending → confirmed | failed; confirmed → cancelled
+    # (a reschedule keeps the booking confirmed and its id; it moves start/end, maybe the agent,
+    # and increments ``sequence``)
     queue_id = Column(Integer, ForeignKey("queues.id"), nullable=False)
     agent_id = Column(Integer, ForeignKey("agents.id"), nullable=False, index=True)
     offer_id = Column(String(32), index=True)
@@ -314,3 +318,4 @@ class Webhook(Base):
     events = Column(Text, nullable=False)  # comma-separated event names, or "*"
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+

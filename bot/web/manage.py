@@ -1,8 +1,9 @@
-"""The page behind the cancel link in the confirmation e-mail, in the visitor's language.
+"""The pages behind the cancel and reschedule links in the visitor's e-mails, in their language.
 
-GET shows the meeting and a button; only the POST (carrying the same signed token) cancels, so
-a mail scanner that follows links cancels nothing. The token names the booking and its
-sequence: after the cancellation the sequence moves on and the link is spent.
+GET shows the meeting (and, to reschedule, the new times: the same agent's first); only a POST
+carrying the same signed token changes anything, so a mail scanner that follows links changes
+nothing. The token names the booking, the action and the booking's sequence: once the booking is
+cancelled or moved the sequence moves on and the link is spent (the new e-mail has new links).
 """
 
 from __future__ import annotations
@@ -11,13 +12,23 @@ import asyncio
 import html
 import logging
 import re
+from datetime import datetime
 from typing import Any
 
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot.errors import AlreadyCancelled, BookingInPast, BookingNotFound, ProviderError
-from bot.i18n import format_when, zone, zone_label
+from bot.errors import (
+    AlreadyCancelled,
+    BookingInPast,
+    BookingNotFound,
+    OfferExpired,
+    OfferNotFound,
+    ProviderError,
+    SlotInPast,
+    SlotTaken,
+)
+from bot.i18n import format_slot, format_when, zone, zone_label
 from bot.links import check_manage_token
 from bot.runtime import vault
 from bot.settings import Settings
@@ -51,24 +62,28 @@ def blueprint(settings: Settings) -> Blueprint:
         return await asyncio.get_running_loop().run_in_executor(None, lambda: fn(*args, **kwargs))
 
     def describe(b: dict[str, Any]) -> tuple[str, dict[str, str]]:
-        from datetime import datetime
-
         lang = (b.get("locale") or "en").split("_")[0]
         tz = zone(b.get("timezone"))
-        start, end = datetime.fromisoformat(b["start"][:-1] + "+00:00"), datetime.fromisoformat(b["end"][:-1] + "+00:00")
+        start, end = _utc(b["start"]), _utc(b["end"])
         when = f"{format_when(start, end, tz, b.get('locale') or 'en')} ({zone_label(tz, b.get('locale') or 'en')})"
         return lang, {"agent": b["agent_name"], "when": when}
 
-    async def load(request: Request, booking_id: str, token: str) -> tuple[dict[str, Any] | None, int | None]:
+    async def load(
+        request: Request, booking_id: str, token: str, action: str = "cancel"
+    ) -> tuple[dict[str, Any] | None, int | None]:
         if not BOOKING_RE.match(booking_id or ""):
             return None, None
-        seq = check_manage_token(v, token or "", booking_id)
+        seq = check_manage_token(v, token or "", booking_id, action)
         if seq is None:
             return None, None
         return await run(request.app.ctx.service.get_booking, booking_id), seq
 
-    def invalid(lang: str = "en") -> response.HTTPResponse:
-        return _page(lang, say("page_cancel_title", lang), _p(say("page_link_invalid", lang)), status=404)
+    def invalid(lang: str = "en", title: str = "page_cancel_title") -> response.HTTPResponse:
+        return _page(lang, say(title, lang), _p(say("page_link_invalid", lang)), status=404)
+
+    def form_token(request: Request) -> tuple[str, dict[str, Any]]:
+        form = request.form if request.content_type.startswith("application/x-www-form-urlencoded") else None
+        return ((form or {}).get("t", "") or ""), (form or {})
 
     @bp.route("/booking/<booking_id:str>/cancel", methods=["GET", "POST"])
     async def cancel_page(request: Request, booking_id: str) -> response.HTTPResponse:
@@ -94,9 +109,7 @@ def blueprint(settings: Settings) -> Blueprint:
         return _page(lang, title, _p(say("page_cancel_question", lang, **values)) + form)
 
     async def cancel(request: Request, booking_id: str) -> response.HTTPResponse:
-        token = (request.form or {}).get("t", "") if request.content_type.startswith(
-            "application/x-www-form-urlencoded"
-        ) else ""
+        token, _form = form_token(request)
         b, seq = await load(request, booking_id, token)
         if b is None:
             return invalid()
@@ -115,4 +128,117 @@ def blueprint(settings: Settings) -> Blueprint:
             return _page(lang, title, _p(say("page_cancel_failed", lang)), status=503)
         return _page(lang, title, _p(say("page_cancelled", lang, **values)))
 
+    # ---- reschedule -------------------------------------------------------------------------
+    @bp.route("/booking/<booking_id:str>/reschedule", methods=["GET", "POST"])
+    async def reschedule_page(request: Request, booking_id: str) -> response.HTTPResponse:
+        if request.method == "POST":
+            return await move(request, booking_id)
+        return await choose(request, booking_id, request.args.get("t", ""), request.args.get("after"))
+
+    async def checked(
+        request: Request, booking_id: str, token: str
+    ) -> tuple[dict[str, Any] | None, int | None, response.HTTPResponse | None]:
+        """The booking behind a reschedule link, or the page that says why it cannot move."""
+        b, seq = await load(request, booking_id, token, "reschedule")
+        if b is None:
+            return None, None, invalid(title="page_reschedule_title")
+        lang, _values = describe(b)
+        title = say("page_reschedule_title", lang)
+        if b["status"] == "cancelled":
+            return None, None, _page(lang, title, _p(say("page_already_cancelled", lang)))
+        if b["status"] != "confirmed" or seq != b["sequence"]:
+            return None, None, invalid(lang, "page_reschedule_title")
+        return b, seq, None
+
+    async def choose(
+        request: Request, booking_id: str, token: str, after: str | None, notice: str | None = None, status: int = 200
+    ) -> response.HTTPResponse:
+        b, seq, refused = await checked(request, booking_id, token)
+        if refused is not None:
+            return refused
+        lang, values = describe(b)
+        title = say("page_reschedule_title", lang)
+        try:
+            page, same = await run(
+                request.app.ctx.service.offer_reschedule,
+                f"link:{booking_id}",
+                booking_id,
+                after=_after(after),
+                sequence=seq,
+            )
+        except BookingInPast:
+            return _page(lang, title, _p(say("meeting_started", lang)), status=409)
+        except (BookingNotFound, AlreadyCancelled):
+            return invalid(lang, "page_reschedule_title")
+        head = (_p(say(notice, lang)) if notice else "") + _p(say("page_reschedule_intro", lang, **values))
+        if not page.slots:
+            return _page(lang, title, head + _p(say("page_reschedule_none", lang)), status=status)
+        locale = b.get("locale") or "en"
+        tz = zone(b.get("timezone"), page.queue.timezone)
+
+        def group(legend: str, slots: list) -> str:
+            if not slots:
+                return ""
+            items = "".join(
+                f"<label><input type=radio name=offer required value='{html.escape(o.id, quote=True)}'> "
+                f"{html.escape(format_slot(o.start, tz, locale))}</label><br>"
+                for o in slots
+            )
+            return f"<fieldset><legend>{html.escape(legend)}</legend>{items}</fieldset>"
+
+        later = page.slots[-1].start.isoformat().replace("+00:00", "Z")
+        form = (
+            f"<form method=post action='/booking/{booking_id}/reschedule'>"
+            f"<input type=hidden name=t value='{html.escape(token, quote=True)}'>"
+            + group(say("page_reschedule_same", lang, agent=values["agent"]), page.slots[:same])
+            + group(say("page_reschedule_colleague", lang), page.slots[same:])
+            + f"<p>{html.escape(say('times_in_zone', lang, zone=zone_label(tz, locale)))}</p>"
+            f"<button type=submit>{html.escape(say('page_reschedule_button', lang))}</button></form>"
+            f"<p><a href='/booking/{booking_id}/reschedule?t={html.escape(token, quote=True)}&amp;after={later}'>"
+            f"{html.escape(say('page_reschedule_later', lang))}</a></p>"
+        )
+        return _page(lang, title, head + form, status=status)
+
+    async def move(request: Request, booking_id: str) -> response.HTTPResponse:
+        token, form = form_token(request)
+        b, seq, refused = await checked(request, booking_id, token)
+        if refused is not None:
+            return refused
+        lang, _values = describe(b)
+        title = say("page_reschedule_title", lang)
+        offer_id = form.get("offer", "") or ""
+        try:
+            moved = await run(
+                request.app.ctx.service.reschedule, f"link:{booking_id}", offer_id, booking_id=booking_id, sequence=seq
+            )
+        except (SlotTaken, OfferExpired, SlotInPast, OfferNotFound):
+            return await choose(request, booking_id, token, None, notice="page_reschedule_taken", status=409)
+        except AlreadyCancelled:
+            return _page(lang, title, _p(say("page_already_cancelled", lang)))
+        except BookingInPast:
+            return _page(lang, title, _p(say("meeting_started", lang)), status=409)
+        except BookingNotFound:
+            return invalid(lang, "page_reschedule_title")
+        except ProviderError as exc:
+            log.warning("reschedule of %s failed at the provider: %s", booking_id, type(exc).__name__)
+            return _page(lang, title, _p(say("page_reschedule_failed", lang)), status=503)
+        tz = zone(moved.timezone)
+        when = f"{format_when(moved.start, moved.end, tz, moved.locale)} ({zone_label(tz, moved.locale)})"
+        return _page(lang, title, _p(say("page_rescheduled", lang, agent=moved.agent_name, when=when)))
+
     return bp
+
+
+def _utc(iso: str) -> datetime:
+    return datetime.fromisoformat(iso[:-1] + "+00:00" if iso.endswith("Z") else iso)
+
+
+def _after(raw: str | None) -> datetime | None:
+    """The "later times" cursor from the query string; anything unparsable starts from now."""
+    if not raw or len(raw) > 40:
+        return None
+    try:
+        t = _utc(raw)
+    except ValueError:
+        return None
+    return t if t.tzinfo is not None else None

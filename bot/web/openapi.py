@@ -260,6 +260,45 @@ def document(server_url: str | None = None) -> dict[str, Any]:
                     },
                 },
             },
+            "/booking/{booking_id}/reschedule": {
+                "get": {
+                    "operationId": "reschedule_page",
+                    "summary": "New times for the booking (the same agent's first), behind the signed link in the e-mails",
+                    "parameters": [
+                        _path_param("booking_id", "The booking code (32 hex digits)."),
+                        _query_param("t", "The signed link token (expiring at the start, bound to the booking's sequence)."),
+                        _query_param("after", "Later times: only times after this UTC instant (ISO 8601)."),
+                    ],
+                    "responses": {
+                        "200": _html("The meeting and a form of new times, or: no other time, already cancelled."),
+                        "404": LINK_INVALID,
+                        "409": _html("The meeting has started."),
+                    },
+                },
+                "post": {
+                    "operationId": "reschedule_booking",
+                    "summary": "Move the booking to the chosen time (form fields t: the token, offer: a time from the page)",
+                    "parameters": [_path_param("booking_id", "The booking code (32 hex digits).")],
+                    "requestBody": {
+                        "content": {
+                            "application/x-www-form-urlencoded": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {"t": {"type": "string"}, "offer": {"type": "string"}},
+                                }
+                            }
+                        }
+                    },
+                    "responses": {
+                        "200": _html("Moved (or already cancelled)."),
+                        "400": _error("A body Sanic cannot read as a form."),
+                        "404": LINK_INVALID,
+                        "409": _html("That time is gone (fresh times shown) or the meeting has started."),
+                        "413": _error("Body over 64 KB."),
+                        "503": _html("The calendar could not be reached; nothing changed."),
+                    },
+                },
+            },
             "/openapi.json": {
                 "get": {
                     "operationId": "openapi",

@@ -30,6 +30,12 @@ class FaultSwitches:
         with self._lock:
             self._failures[route].extend([dict(self.FAIL_DEFAULTS, status=status, **details)] * times)
 
+    def recover(self, route: str) -> None:
+        """The outage is over: failures still queued for ``route`` are dropped."""
+        self._check_route(route)
+        with self._lock:
+            self._failures[route].clear()
+
     def delay_next(self, route: str, seconds: float, times: int = 1) -> None:
         self._check_route(route)
         with self._lock:

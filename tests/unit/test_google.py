@@ -216,6 +216,29 @@ def test_booking_gets_a_meet_link_and_the_attendee(connected, store, gsettings, 
     svc.close()
 
 
+def test_reschedule_patches_the_event_and_google_tells_the_attendee(connected, store, gsettings, clock, google):
+    svc = service_for(store, gsettings, clock, gsettings.outbox_dir)
+    result = svc.book("c", svc.offer_slots("c", "sales", count=1).slots[0].id, VISITOR)
+    page, same = svc.offer_reschedule("c", result.booking_id, count=3)
+    assert same == 3
+    # Google is down while moving: the booking stays where it was.
+    google.fail_next("patch", 503, times=50)
+    with pytest.raises(ProviderUnavailable):
+        svc.reschedule("c", page.slots[1].id)
+    assert svc.get_booking(result.booking_id)["sequence"] == 0
+    google.recover("patch")
+    moved = svc.reschedule("c", page.slots[1].id)
+    assert moved.booking_id == result.booking_id and moved.conference_url == result.conference_url
+    ev = google.events[AGENT][event_id(result.booking_id)]
+    assert ev["start"]["dateTime"].startswith(page.slots[1].start.strftime("%Y-%m-%dT%H:%M"))
+    patches = [r for r in google.requests if r["method"] == "PATCH"]
+    assert patches and all(r["query"]["sendUpdates"] == "all" for r in patches)
+    moved_mail = [p for p in mails_to(gsettings.outbox_dir, VISITOR.email) if "-moved-1@" in p.read_text()]
+    msg = email.message_from_bytes(moved_mail[0].read_bytes(), policy=email.policy.default)
+    assert not [p for p in msg.iter_attachments() if p.get_content_type() == "text/calendar"]  # Google invites
+    svc.close()
+
+
 def test_rate_limit_honours_retry_after_then_books(connected, store, gsettings, clock, google):
     sleeps: list[float] = []
     svc = service_for(store, gsettings, clock, gsettings.outbox_dir, sleeps=sleeps)
