@@ -3,6 +3,8 @@ three processes: identified by the conversation, or by e-mail and booking code f
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 
 import pytest
@@ -18,6 +20,19 @@ def texts(replies):
 
 def buttons(replies):
     return [b for r in replies for b in r.get("buttons", [])]
+
+
+def _parsed(path):
+    return email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+
+
+def _ics(path) -> list[str]:
+    return [p.get_payload(decode=True).decode() for p in _parsed(path).iter_attachments()
+            if p.get_content_type() == "text/calendar"]
+
+
+def _ics_methods(path) -> list[str]:
+    return [text.split("METHOD:", 1)[1].split()[0] for text in _ics(path)]
 
 
 def _book(stack, sender, meta):
@@ -45,8 +60,9 @@ def test_move_in_the_same_conversation_keeps_the_host(stack, var_dir):
     [row] = [b for b in json.loads(stack.cli("bookings", "--json")) if b["visitor_email"] == "rae@example.com"]
     assert row["id"] == booked["id"] and row["status"] == "confirmed" and row["start"] != booked["start"]
     assert row["agent_email"] == booked["agent_email"]
-    moved = [p for p in mails_to(var_dir / "outbox", "rae@example.com") if "-moved-1@" in p.read_text()]
-    assert len(moved) == 1 and "METHOD:REQUEST" in moved[0].read_text()
+    moved = [p for p in mails_to(var_dir / "outbox", "rae@example.com") if "-moved-1@" in _parsed(p)["Message-ID"]]
+    assert len(moved) == 1 and _ics_methods(moved[0]) == ["REQUEST"]
+    assert "SEQUENCE:1" in _ics(moved[0])[0] and f"UID:{booked['id']}@" in _ics(moved[0])[0]
 
 
 def test_cancel_from_another_conversation_with_email_and_code(stack, var_dir):
@@ -64,7 +80,7 @@ def test_cancel_from_another_conversation_with_email_and_code(stack, var_dir):
     assert "is cancelled" in texts(r), r
     [row] = [b for b in json.loads(stack.cli("bookings", "--json")) if b["visitor_email"] == "sam@example.com"]
     assert row["status"] == "cancelled"
-    cancel_mails = [p for p in mails_to(var_dir / "outbox", "sam@example.com") if "METHOD:CANCEL" in p.read_text()]
+    cancel_mails = [p for p in mails_to(var_dir / "outbox", "sam@example.com") if _ics_methods(p) == ["CANCEL"]]
     assert len(cancel_mails) == 1
     # A later "yes" cancels nothing more, and asking again finds no upcoming meeting.
     r = stack.say(sender, "cancel my appointment")
