@@ -10,6 +10,8 @@ PY := $(VENV)/bin/python
 RASA := $(PY) -m rasa
 DEPS_HASH := $(shell cat requirements.txt requirements-dev.txt constraints.txt | sha1sum | cut -c1-12)
 STAMP := $(VENV)/.installed-$(DEPS_HASH)
+# The chat widget's socket.io client: the exact version in package-lock.json, served from our origin.
+SOCKETIO_JS := bot/web/static/vendor/socket.io.min.js
 # pip prints a warning per package for find-links folders this machine configures but lacks.
 PIPQUIET := grep -v "^WARNING: Location '" || true
 
@@ -22,7 +24,13 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-install: $(STAMP) ## create the Python 3.10 venv and install the pinned dependencies (pip check clean)
+install: $(STAMP) $(SOCKETIO_JS) ## create the Python 3.10 venv and install the pinned dependencies (pip check clean)
+	@[ -x /usr/bin/chromium ] || echo "note: /usr/bin/chromium is missing: the browser tests (tests/e2e/test_browser_widget.py) skip (CI: fail); apt-get install chromium"
+
+$(SOCKETIO_JS): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20 and npm (Debian: apt-get install nodejs npm)"; exit 1; }
+	npm ci --no-audit --no-fund
+	@mkdir -p $(@D) && cp node_modules/socket.io-client/dist/socket.io.min.js $@
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	@if [ ! -x $(PY) ]; then \

@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +90,10 @@ class Stack:
         ]
         if model:
             rasa += ["--model", model]
+        # The chat widget's page may call Rasa from PUBLIC_URL's origin (socket.io, REST).
+        public = urllib.parse.urlsplit(s.public_url)
+        if public.scheme and public.netloc:
+            rasa += ["--cors", f"{public.scheme}://{public.netloc}"]
         if s.rasa_token:
             rasa += ["--auth-token", s.rasa_token]
         elif s.host not in ("127.0.0.1", "localhost", "::1"):

@@ -105,14 +105,35 @@ def create_app(settings: Settings, store: Store | None = None) -> Sanic:
             # What the reverse proxy hashes to keep one visitor on one Rasa server (deploy/nginx.conf).
             resp.cookies[VISITOR_COOKIE] = secrets.token_urlsafe(16)
             resp.cookies[VISITOR_COOKIE].update({"httponly": True, "samesite": "Lax", "max-age": 31536000, "path": "/"})
+        # The chat widget on this page opens socket.io to Rasa at this host, port RASA_PORT
+        # (widget.js's default): allow exactly that in connect-src, nothing else.
+        host = request.host if request.host.endswith("]") else request.host.rsplit(":", 1)[0]
+        if re.fullmatch(r"[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]", host):
+            rasa = " ".join(f"{scheme}://{host}:{settings.rasa_port}" for scheme in ("http", "https", "ws", "wss"))
+            resp.headers["Content-Security-Policy"] = SECURITY_HEADERS["Content-Security-Policy"] + f"; connect-src 'self' {rasa}"
         return resp
 
-    @app.get("/static/<name:str>")
+    @app.get("/static/<name:path>")
     async def static(_request: Request, name: str) -> response.HTTPResponse:
-        allowed = {"chat.js": "text/javascript", "chat.css": "text/css"}
+        allowed = {
+            "chat.js": "text/javascript",
+            "chat.css": "text/css",
+            "widget.css": "text/css",
+            "vendor/socket.io.min.js": "text/javascript",  # copied from node_modules by `make install`
+        }
         if name not in allowed:
             return _error(404, "not found")
+        if not (STATIC / name).is_file():
+            return _error(404, f"{name} is missing: run `make install` (npm ci copies the socket.io client)")
         return await response.file(STATIC / name, mime_type=f"{allowed[name]}; charset=utf-8")
+
+    @app.get("/widget.js")
+    async def widget(_request: Request) -> response.HTTPResponse:
+        """The embeddable chat widget (README, "Chat widget"), with this setup's Rasa port as its default."""
+        body = (STATIC / "widget.js").read_text("utf-8").replace("__BKC_RASA_PORT__", str(settings.rasa_port))
+        return response.text(
+            body, content_type="text/javascript; charset=utf-8", headers={"Cache-Control": "public, max-age=300"}
+        )
 
     @app.get("/health")
     async def health(request: Request) -> response.HTTPResponse:

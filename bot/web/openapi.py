@@ -114,21 +114,45 @@ def document(server_url: str | None = None) -> dict[str, Any]:
             "/": {
                 "get": {
                     "operationId": "index",
-                    "summary": "The chat page",
+                    "summary": "The chat page (with the chat widget)",
                     "responses": {"200": _html("The chat page.")},
                 }
             },
             "/static/{name}": {
                 "get": {
                     "operationId": "static",
-                    "summary": "The chat page's script and style sheet",
-                    "parameters": [_path_param("name", "File name; only these two exist.", enum=["chat.js", "chat.css"])],
+                    "summary": "Scripts and style sheets of the chat page and the chat widget",
+                    "parameters": [
+                        _path_param(
+                            "name",
+                            "File name (may contain '/'); only these exist. The socket.io client is copied "
+                            "from node_modules by `make install`.",
+                            enum=["chat.js", "chat.css", "widget.css", "vendor/socket.io.min.js"],
+                        )
+                    ],
                     "responses": {
                         "200": {
                             "description": "The file.",
                             "content": {"text/javascript": {"schema": {"type": "string"}}, "text/css": {"schema": {"type": "string"}}},
                         },
-                        "404": _error("No such file."),
+                        "404": _error("No such file, or the socket.io client is missing (`make install` has not run)."),
+                    },
+                }
+            },
+            "/widget.js": {
+                "get": {
+                    "operationId": "widget",
+                    "summary": "The embeddable chat widget: `<script src=\".../widget.js\" data-queue=\"sales\" defer>`",
+                    "description": (
+                        "Adds a chat launcher and panel to any page; talks to Rasa over socket.io, falls back "
+                        "to `POST /chat`. Its default Rasa port is this setup's RASA_PORT. Cached 5 minutes."
+                    ),
+                    "responses": {
+                        "200": {
+                            "description": "The script (`Cache-Control: public, max-age=300`).",
+                            "headers": {"Cache-Control": {"schema": {"type": "string"}}},
+                            "content": {"text/javascript": {"schema": {"type": "string"}}},
+                        }
                     },
                 }
             },
@@ -330,3 +354,4 @@ def document(server_url: str | None = None) -> dict[str, Any]:
     if server_url:
         doc["servers"] = [{"url": server_url}]
     return doc
+

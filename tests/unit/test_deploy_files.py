@@ -292,6 +292,9 @@ def test_dockerfile() -> None:
     users = re.findall(r"^USER\s+(\S+)", text, re.M)
     assert users and users[-1] not in {"root", "0"}, "the processes run as a non-root user"
     assert re.search(r"^ENTRYPOINT \[\"sh\", \"/app/deploy/entrypoint.sh\"\]", text, re.M)
+    # The widget's socket.io client comes from npm at the locked version, like `make install`.
+    assert "npm ci" in text and "COPY package.json package-lock.json" in text
+    assert "socket.io.min.js bot/web/static/vendor/socket.io.min.js" in text
 
 
 # --- nginx.conf ---------------------------------------------------------------------------------
