@@ -85,6 +85,27 @@ def cmd_agents(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_admin(settings: Settings, args: argparse.Namespace) -> int:
+    """Portal admins: ``admin create EMAIL`` asks for the password (or reads it from stdin)."""
+    import getpass
+
+    from bot.accounts import AccountError, create_account
+    from bot.errors import ConfigError
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Password (12 characters or more): ")
+        if getpass.getpass("Again: ") != password:
+            raise ConfigError("the two passwords differ")
+    try:
+        create_account(_store(settings), args.email, password, "admin", replace=args.reset)
+    except AccountError as exc:
+        raise ConfigError(str(exc)) from exc
+    print(f"Admin {args.email.lower()} can sign in at {settings.public_url}/portal")
+    return 0
+
+
 def cmd_agent(settings: Settings, args: argparse.Namespace) -> int:
     from bot import admin
     from bot.errors import ConfigError
@@ -434,6 +455,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     q.add_argument("--weight", type=int, default=100)
     q.add_argument("--remove", action="store_true")
     p.set_defaults(fn=cmd_queue)
+    p = sub.add_parser("admin", help="portal admins: create one (or reset their password)")
+    asub = p.add_subparsers(dest="action", required=True)
+    a = asub.add_parser("create", help="an admin account for the portal at /portal")
+    a.add_argument("email")
+    a.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    a.add_argument("--reset", action="store_true", help="the account exists: set a new password (ends its sessions)")
+    p.set_defaults(fn=cmd_admin)
     p = sub.add_parser("explain", help="why a booking went to its agent")
     p.add_argument("booking_id")
     p.set_defaults(fn=cmd_explain)

@@ -319,3 +319,30 @@ class Webhook(Base):
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
 
+
+class Account(Base):
+    """A portal sign-in: an admin, or an agent (linked to their Agent row). Passwords are
+    Argon2id hashes; ``session_version`` moves on at sign-out, ending every session."""
+
+    __tablename__ = "accounts"
+    id = Column(Integer, primary_key=True)
+    email = Column(String(320), nullable=False, unique=True)
+    role = Column(String(16), nullable=False)  # "admin" | "agent"
+    password_hash = Column(Text, nullable=False)
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="SET NULL"), unique=True)
+    active = Column(Boolean, nullable=False, default=True)
+    session_version = Column(Integer, nullable=False, default=0)
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+    last_login_at = Column(UTCDateTime)
+
+
+class SignInAttempt(Base):
+    """Recent sign-ins, kept to slow down password guessing (per e-mail and per address)."""
+
+    __tablename__ = "signin_attempts"
+    id = Column(Integer, primary_key=True)
+    email = Column(String(320), nullable=False)
+    ip = Column(String(64), nullable=False)
+    ok = Column(Boolean, nullable=False)
+    at = Column(UTCDateTime, nullable=False)
+    __table_args__ = (Index("ix_signin_email_at", "email", "at"), Index("ix_signin_ip_at", "ip", "at"))

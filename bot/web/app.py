@@ -64,6 +64,10 @@ def create_app(settings: Settings, store: Store | None = None) -> Sanic:
     from bot.web.manage import blueprint as manage_blueprint
 
     app.blueprint(manage_blueprint(settings))
+    from bot.web import portal, portal_admin
+
+    app.blueprint(portal.blueprint(settings))
+    app.blueprint(portal_admin.blueprint(settings))
 
     @app.listener("before_server_start")
     async def setup(app: Sanic, _loop: Any) -> None:

@@ -351,7 +351,121 @@ def document(server_url: str | None = None) -> dict[str, Any]:
             }
         },
     }
+    doc["paths"].update(_portal_paths())
     if server_url:
         doc["servers"] = [{"url": server_url}]
     return doc
+
+
+# ---- the portal (bot/web/portal.py, portal_admin.py): HTML pages behind a session cookie ------
+SIGNED_OUT = {
+    "302": {"description": "GET without a valid session: redirect to /portal/signin?next=…"},
+    "401": _html("POST without a valid session."),
+}
+NOT_ALLOWED = _html("Signed in, but the page is another agent's (agents) or needs the admin role; or a POST "
+                    "without the session's CSRF token or from another origin.")
+FORM = {"content": {"application/x-www-form-urlencoded": {"schema": {"type": "object"}}}}
+BAD_FORM = _error("A body Sanic cannot read as a form.")
+
+
+def _page_op(op_id: str, summary: str, *, post: bool = False, params: list | None = None, extra: dict | None = None,
+             guarded: bool = True) -> dict[str, Any]:
+    responses: dict[str, Any] = {"200": _html("The page.")}
+    if post:
+        responses.update({"303": {"description": "Done: redirect to the new page."}, "400": _html(
+            "The form was not accepted; the page says why and keeps the input."), "413": _error("Body over 64 KB.")})
+    if guarded:
+        responses.update({**SIGNED_OUT, "403": NOT_ALLOWED})
+    responses.update(extra or {})
+    op: dict[str, Any] = {"operationId": op_id, "summary": summary, "responses": responses}
+    if params:
+        op["parameters"] = params
+    if post:
+        op["requestBody"] = FORM
+    return op
+
+
+def _portal_paths() -> dict[str, Any]:
+    agent = [_path_param("agent_id", "The agent's id (an agent may open only their own).", pattern="^[0-9]+$")]
+    slug = [_path_param("slug", "The queue id.")]
+    not_found = {"404": _html("No such agent or queue.")}
+    return {
+        "/portal/static/{name}": {"get": {
+            "operationId": "portal_static", "summary": "The portal's script and style sheet",
+            "parameters": [_path_param("name", "portal.js or portal.css")],
+            "responses": {"200": {"description": "The file."}, "404": _error("No such file.")}}},
+        "/portal": {"get": _page_op("portal_home", "Redirect to the signed-in person's first page",
+                                    extra={"302": {"description": "To the agent's calendar or the admin dashboard, "
+                                                   "or to sign-in."}})},
+        "/portal/signin": {
+            "get": _page_op("signin_page", "The sign-in form", guarded=False,
+                            params=[_query_param("next", "A portal path to go to after signing in.")]),
+            "post": _page_op("signin", "Sign in (e-mail, password); sets the session cookie", post=True, guarded=False,
+                             extra={"302": {"description": "Signed in: to `next` (a portal path only)."},
+                                    "401": _html("E-mail and password do not match."),
+                                    "403": _html("The form came from another origin."),
+                                    "429": _html("Too many failed sign-ins for this e-mail or address: wait 15 min.")}),
+        },
+        "/portal/signout": {"post": _page_op("signout", "Sign out everywhere (ends every session of the account)",
+                                             post=True, extra={"302": {"description": "To the sign-in page."}})},
+        "/portal/invite": {
+            "get": _page_op("invite_page", "Accept an agent invitation: choose a password", guarded=False,
+                            params=[_query_param("t", "The signed invitation token (7 days).")],
+                            extra={"400": _html("The invitation is not valid (tampered, expired).")}),
+            "post": _page_op("invite_accept", "Create the agent's account from the invitation", post=True, guarded=False,
+                             extra={"302": {"description": "Account created, signed in: to the calendar tab."},
+                                    "403": _html("The form came from another origin.")}),
+        },
+        "/portal/agents/{agent_id}/calendar": {
+            "get": _page_op("calendar_tab", "Calendar connection: status, permissions, connect", params=agent,
+                            extra=not_found),
+            "post": _page_op("calendar_disconnect", "Disconnect the calendar (do=disconnect)", post=True, params=agent,
+                             extra=not_found),
+        },
+        "/portal/agents/{agent_id}/invitation": {
+            "get": _page_op("invitation_tab", "The invitation editor with the token picker and preview", params=agent,
+                            extra=not_found),
+            "post": _page_op("invitation_save", "Save subject, body and the meeting-link setting", post=True,
+                             params=agent, extra=not_found),
+        },
+        "/portal/agents/{agent_id}/invitation/preview": {"post": {
+            "operationId": "invitation_preview", "summary": "The invitation rendered with sample values (JSON)",
+            "parameters": agent, "requestBody": FORM,
+            "responses": {"200": {"description": "{subject, body, problem}", "content": {"application/json": {
+                "schema": {"type": "object"}}}}, "400": BAD_FORM, "401": _html("No valid session."),
+                "403": {"description": "Another agent's, or no CSRF token.", "content": {
+                    **HTML, "application/json": {"schema": ERROR}}},
+                "404": _error("No such agent."), "413": _error("Body over 64 KB.")}}},
+        "/portal/agents/{agent_id}/availability": {
+            "get": _page_op("availability_tab", "Time zone, weekly hours, daily cap, days off, time off",
+                            params=agent, extra=not_found),
+            "post": _page_op("availability_change", "Change one of them (field do=hours|override|remove-override|"
+                             "timeoff|remove-timeoff)", post=True, params=agent, extra=not_found),
+        },
+        "/portal/agents/{agent_id}/bookings": {"get": _page_op(
+            "bookings_tab", "Upcoming and past bookings with visitor and company details", params=agent,
+            extra=not_found)},
+        "/portal/admin/queues": {
+            "get": _page_op("queues", "Queues (admin)"),
+            "post": _page_op("queue_create", "Create a queue (admin)", post=True),
+        },
+        "/portal/admin/queues/{slug}": {
+            "get": _page_op("queue", "A queue's settings, members and weights (admin)", params=slug, extra=not_found),
+            "post": _page_op("queue_change", "Change settings, add/remove a member, set a weight (admin)", post=True,
+                             params=slug, extra=not_found),
+        },
+        "/portal/admin/agents": {
+            "get": _page_op("agents", "Agents with calendar health (admin)"),
+            "post": _page_op("agents_change", "Invite (e-mail link), deactivate or activate an agent (admin)", post=True),
+        },
+        "/portal/admin/dashboard": {"get": _page_op(
+            "dashboard", "Bookings per agent (round-robin fairness), funnel, failed bookings (admin)",
+            params=[_query_param("queue", "A queue id (default: all)."), _query_param("weeks", "1-52 (default 8).")])},
+        "/portal/admin/bookings.csv": {"get": {
+            "operationId": "bookings_csv", "summary": "Bookings of the period as CSV (admin)",
+            "parameters": [_query_param("queue", "A queue id."), _query_param("weeks", "1-52.")],
+            "responses": {"200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}},
+                          **SIGNED_OUT, "403": NOT_ALLOWED}}},
+        "/portal/admin/webhooks": {"get": _page_op("webhooks", "Webhook endpoints and deliveries (admin)")},
+    }
 

@@ -76,7 +76,7 @@ def env(tmp_path_factory: pytest.TempPathFactory):
     up = Served(create_app(Settings(**base, rasa_url="http://rasa.stub"), store=store))
     original = up.call(lambda: up.app.ctx.http)
     up.call(lambda: setattr(up.app.ctx, "http", httpx.AsyncClient(transport=httpx.MockTransport(rasa_stub))))
-    yield {"down": down, "up": up, "vault": vault(Settings(**base))}
+    yield {"down": down, "up": up, "vault": vault(Settings(**base)), "store": store}
     up.call(lambda: asyncio.ensure_future(original.aclose()))
     up.stop()
     down.stop()
@@ -323,6 +323,77 @@ def test_oauth_callback_after_a_real_start(env, params):
     check("/oauth/{provider}/callback", "get", status, ctype, raw)
 
 
+# ---- the portal: every page, signed out, as an agent, as an admin ----------------------------------
+PORTAL_OPS = sorted(
+    (t, m) for t, item in DOC["paths"].items()
+    if t.startswith("/portal") and "{name}" not in t and "{provider}" not in t  # connect: own test above
+    for m in item
+)
+FORM_KEYS = ["csrf", "do", "agent", "weight", "email", "password", "again", "next", "t", "subject", "body", "hours",
+             "timezone", "day", "blocks", "start", "end", "id", "slug", "queue", "max_per_day", "meeting_minutes"]
+
+
+def _sessions(env: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Fresh cookie and CSRF token of an agent (Ada, agent 1) and an admin: an earlier example
+    may have signed them out or deactivated Ada."""
+    from bot import accounts
+    from bot.store.models import Account, Agent
+
+    store, v = env["store"], env["vault"]
+    if "accounts" not in env:
+        from tests.helpers import add_queue
+
+        [ada] = add_queue(store, slug="fuzz")
+        env["accounts"] = {
+            role: accounts.create_account(store, email, "fuzz password 123", role, agent_id=agent)
+            for role, email, agent in (("agent", "ada@agents.example", ada), ("admin", "root@example.com", None))
+        }
+    with store.session() as s:
+        for account_id in env["accounts"].values():
+            acct = s.get(Account, account_id)
+            acct.active = True
+            if acct.agent_id:
+                s.get(Agent, acct.agent_id).active = True
+    out = {}
+    for role, account_id in env["accounts"].items():
+        token = accounts.session_token(store, v, account_id)
+        out[role] = (token, v.verify(token)["c"])
+    return out
+
+
+@settings(FUZZ, max_examples=150)
+@given(
+    op=st.sampled_from(PORTAL_OPS),
+    seg=encoded_segment() | st.sampled_from(["1", "2", "999999", "-1", "0"]),
+    who=st.sampled_from([None, "agent", "admin"]),
+    form=st.dictionaries(st.sampled_from(FORM_KEYS), TEXT | TRICKY, max_size=6),
+    with_csrf=st.booleans(),
+)
+def test_portal_pages_need_the_right_role_and_never_fail(env, op, seg, who, form, with_csrf):
+    template, method = op
+    path = template.replace("{agent_id}", seg).replace("{slug}", seg)
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    if who:
+        cookie, csrf = _sessions(env)[who]
+        headers["Cookie"] = f"bot_portal={cookie}"
+        if with_csrf:
+            form = {**form, "csrf": csrf}
+    body = urlencode(form).encode() if method == "post" else None
+    status, ctype, raw = env["down"].request(method.upper(), path, body, headers)
+    if status == 404 and not re.fullmatch(r"[0-9]+", seg) and "{agent_id}" in template:
+        return  # not an agent id: no such route (Sanic's own JSON 404)
+    check(template, method, status, ctype, raw)
+    public = template in ("/portal/signin", "/portal/invite")
+    if who is None and not public:
+        assert status in (302, 401), (path, status)
+    if who == "agent" and "/portal/admin/" in template:
+        assert status in (403, 404) or (status == 400 and method == "post"), (path, status)
+    if who == "agent" and "{agent_id}" in template and seg != "1":
+        assert status in (403, 400, 413) if method == "post" else status == 403, (path, status)
+    if who and method == "post" and not with_csrf and not public:
+        assert status in (403, 400, 413), (path, status)
+
+
 # ---- the document itself ----------------------------------------------------------------------------
 def test_every_route_is_documented_and_every_documented_route_exists(env):
     app = env["down"].app
@@ -351,7 +422,7 @@ def test_openapi_json_is_served_and_well_formed(env):
 )
 def test_undocumented_methods_get_a_json_405(env, template, method):
     path = template.replace("{name}", "chat.js").replace("{key}", "0" * 32).replace("{provider}", "google")
-    path = path.replace("{booking_id}", "0" * 32)
+    path = path.replace("{booking_id}", "0" * 32).replace("{agent_id}", "1").replace("{slug}", "sales")
     status, ctype, raw = env["down"].request(method, path, b"{}")
     assert status == 405, (method, path, status)
     assert ctype.startswith("application/json") and isinstance(json.loads(raw).get("error"), str)

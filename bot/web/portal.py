@@ -1,0 +1,585 @@
+"""The agent portal (/portal): sign-in, invitations, and each agent's tabs — calendar,
+invitation body, availability, bookings. Admin pages are in ``portal_admin``.
+
+An agent reads and changes only their own pages (``/portal/agents/<own id>/...``); an admin may
+open any agent's. Every page goes through ``portal_kit.guard``: signed in, right role, CSRF.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from sanic import Blueprint, response
+from sanic.request import Request
+from sqlalchemy import delete, select
+
+from bot import admin
+from bot.accounts import (
+    AccountError,
+    SignInThrottled,
+    accept_invite,
+    authenticate,
+    read_invite,
+    session_token,
+    sign_out,
+)
+from bot.calendars import connect
+from bot.errors import ConfigError
+from bot.i18n import format_when, zone, zone_label
+from bot.messages.tokens import render_text, tokens_in, unknown_tokens
+from bot.runtime import google_config
+from bot.settings import Settings
+from bot.store.models import Agent, Booking, CalendarConnection, Queue, QueueMember, TimeOff
+from bot.web.oauth import LABELS, MEETING, REASONS
+from bot.web.portal_kit import (
+    COOKIE,
+    HEADERS,
+    csrf_field,
+    e,
+    forbidden,
+    form_value,
+    guard,
+    may_see_agent,
+    page,
+    post_button,
+    run,
+    same_origin,
+)
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "static"
+
+#: The token picker: what an agent can put in the invitation body, with sample values for
+#: the preview.
+TOKENS: list[tuple[str, str, str]] = [
+    ("person.first_name", "Visitor's first name", "Dana"),
+    ("person.last_name", "Visitor's last name", "Lee"),
+    ("person.email", "Visitor's e-mail", "dana@acme.example"),
+    ("person.title", "Visitor's job title", "CTO"),
+    ("company.name", "Company name", "Acme"),
+    ("company.industry", "Company industry", "Retail"),
+    ("company.size", "Company size", "200"),
+    ("agent.name", "Your name", ""),
+    ("meeting.when", "Meeting date and time", ""),
+    ("meeting.url", "Meeting link", ""),
+]
+SAMPLE_LINK = {
+    "google": "https://meet.google.com/abc-defg-hij",
+    "microsoft": "https://teams.microsoft.com/l/meetup-join/sample",
+    "local": "http://localhost:8000/meet/sample",
+}
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def sample_context(agent: Agent, now: datetime) -> dict[str, dict[str, str]]:
+    ctx: dict[str, dict[str, str]] = {"person": {}, "company": {}}
+    for path, _label, value in TOKENS:
+        ns, key = path.split(".")
+        if value:
+            ctx[ns][key] = value
+    start = (now + timedelta(days=2)).replace(hour=14, minute=0, second=0, microsecond=0)
+    tz = zone(agent.timezone)
+    ctx["agent"] = {"name": agent.name, "email": agent.email}
+    ctx["meeting"] = {
+        "when": f"{format_when(start, start + timedelta(minutes=30), tz, 'en')} ({zone_label(tz, 'en')})",
+        "url": SAMPLE_LINK.get(agent.provider, SAMPLE_LINK["local"]) if agent.include_conference else "",
+    }
+    return ctx
+
+
+def check_template(subject: str, body: str) -> None:
+    if "\n" in subject.strip() or len(subject) > 300:
+        raise ConfigError("The subject must be one line of at most 300 characters.")
+    if not body.strip() or len(body) > 10000:
+        raise ConfigError("The body must have between 1 and 10,000 characters.")
+    unknown = unknown_tokens(subject + "\n" + body)
+    if unknown:
+        raise ConfigError(
+            "Unknown token " + ", ".join("{{" + u + "}}" for u in unknown)
+            + ": pick tokens with the { } button (person, company, agent, meeting)."
+        )
+
+
+def _hhmm(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def blueprint(settings: Settings) -> Blueprint:
+    bp = Blueprint("portal")
+    secure_cookie = settings.public_url.startswith("https://")
+
+    def set_session(resp: response.HTTPResponse, token: str) -> response.HTTPResponse:
+        resp.cookies[COOKIE] = token
+        resp.cookies[COOKIE].update({"httponly": True, "samesite": "Strict", "path": "/portal", "secure": secure_cookie})
+        return resp
+
+    # ---- static ----------------------------------------------------------------------------
+    @bp.get("/portal/static/<name:str>")
+    async def portal_static(_request: Request, name: str) -> response.HTTPResponse:
+        allowed = {"portal.js": "text/javascript", "portal.css": "text/css"}
+        if name not in allowed:
+            return response.json({"error": "not found"}, status=404)
+        return await response.file(STATIC / name, mime_type=f"{allowed[name]}; charset=utf-8")
+
+    # ---- sign-in ---------------------------------------------------------------------------
+    @bp.get("/portal")
+    @guard(settings)
+    async def home(request: Request) -> response.HTTPResponse:
+        who = request.ctx.who
+        if who.agent_id is not None and not who.is_admin:
+            return response.redirect(f"/portal/agents/{who.agent_id}/calendar", headers=HEADERS)
+        return response.redirect("/portal/admin/dashboard", headers=HEADERS)
+
+    def signin_form(next_url: str, email: str = "") -> str:
+        return (
+            "<form method=post action=/portal/signin class=card>"
+            f"<input type=hidden name=next value='{e(next_url)}'>"
+            f"<label>E-mail <input type=email name=email required autocomplete=username value='{e(email)}'></label>"
+            "<label>Password <input type=password name=password required autocomplete=current-password></label>"
+            "<button type=submit>Sign in</button></form>"
+        )
+
+    def safe_next(raw: str) -> str:
+        # Only a path of the portal: never an open redirect to another site.
+        parts = urlsplit(raw or "")
+        return raw if raw.startswith("/portal") and not parts.netloc and not raw.startswith("//") else "/portal"
+
+    @bp.route("/portal/signin", methods=["GET", "POST"])
+    async def signin(request: Request) -> response.HTTPResponse:
+        if request.method == "GET":
+            return page("Sign in", signin_form(safe_next(request.args.get("next", "/portal"))))
+        if not same_origin(request, settings):
+            return page("Sign in", signin_form("/portal"), error="Please sign in from this site.", status=403)
+        email, password = form_value(request, "email").strip(), form_value(request, "password")
+        next_url = safe_next(form_value(request, "next", "/portal"))
+        try:
+            account_id = await run(authenticate, request.app.ctx.store, email, password, request.remote_addr or request.ip)
+        except SignInThrottled as exc:
+            return page("Sign in", signin_form(next_url, email), error=str(exc), status=429)
+        if account_id is None:
+            return page(
+                "Sign in", signin_form(next_url, email), error="That e-mail and password do not match.", status=401
+            )
+        token = await run(session_token, request.app.ctx.store, request.app.ctx.vault, account_id)
+        return set_session(response.redirect(next_url, headers=HEADERS), token)
+
+    @bp.post("/portal/signout")
+    @guard(settings)
+    async def signout(request: Request) -> response.HTTPResponse:
+        await run(sign_out, request.app.ctx.store, request.ctx.who.account_id)
+        resp = response.redirect("/portal/signin", headers=HEADERS)
+        del resp.cookies[COOKIE]
+        return resp
+
+    @bp.route("/portal/invite", methods=["GET", "POST"])
+    async def invite(request: Request) -> response.HTTPResponse:
+        token = request.args.get("t", "") if request.method == "GET" else form_value(request, "t")
+        try:
+            body = read_invite(request.app.ctx.vault, token)
+        except AccountError as exc:
+            return page("Invitation", f"<p>{e(exc)}</p>", status=400)
+        form = (
+            "<form method=post action=/portal/invite class=card>"
+            f"<input type=hidden name=t value='{e(token)}'>"
+            f"<p>Welcome, {e(body.get('n') or body['e'])}. Choose a password for <strong>{e(body['e'])}</strong> "
+            "(at least 12 characters); next, connect your calendar.</p>"
+            "<label>Password <input type=password name=password required minlength=12 autocomplete=new-password></label>"
+            "<label>Again <input type=password name=again required minlength=12 autocomplete=new-password></label>"
+            "<button type=submit>Create my account</button></form>"
+        )
+        if request.method == "GET":
+            return page("Join the team", form)
+        if not same_origin(request, settings):
+            return page("Join the team", form, error="Please use the form on this site.", status=403)
+        password = form_value(request, "password")
+        if password != form_value(request, "again"):
+            return page("Join the team", form, error="The two passwords differ.", status=400)
+        try:
+            account_id = await run(accept_invite, request.app.ctx.store, request.app.ctx.vault, token, password)
+        except (AccountError, ConfigError) as exc:
+            return page("Join the team", form, error=str(exc), status=400)
+        store = request.app.ctx.store
+        agent_id = await run(_agent_of, store, account_id)
+        token = await run(session_token, store, request.app.ctx.vault, account_id)
+        return set_session(response.redirect(f"/portal/agents/{agent_id}/calendar", headers=HEADERS), token)
+
+    # ---- an agent's tabs -------------------------------------------------------------------
+    async def load_agent(request: Request, agent_id: int) -> Agent | None:
+        def get() -> Agent | None:
+            with request.app.ctx.store.session() as s:
+                agent = s.get(Agent, agent_id)
+                if agent is not None:
+                    _ = (agent.hours, agent.overrides, agent.time_off)  # loaded for the page
+                return agent
+
+        return await run(get)
+
+    def not_yours(request: Request, agent_id: int) -> response.HTTPResponse | None:
+        who = request.ctx.who
+        if not may_see_agent(who, agent_id):
+            log.warning("account %s tried agent %s's pages", who.account_id, agent_id)
+            return forbidden(who)
+        return None
+
+    def missing(request: Request) -> response.HTTPResponse:
+        return page("Not found", "<p>No such agent.</p>", request.ctx.who, status=404)
+
+    def heading(who: Any, agent: Agent) -> str:
+        return "" if who.agent_id == agent.id else f"<p class=muted>Agent: {e(agent.name)} ({e(agent.email)})</p>"
+
+    @bp.route("/portal/agents/<agent_id:int>/calendar", methods=["GET", "POST"])
+    @guard(settings)
+    async def calendar_tab(request: Request, agent_id: int) -> response.HTTPResponse:
+        refused = not_yours(request, agent_id)
+        if refused:
+            return refused
+        who = request.ctx.who
+        agent = await load_agent(request, agent_id)
+        if agent is None:
+            return missing(request)
+        notice = None
+        if request.method == "POST":
+            if form_value(request, "do") != "disconnect":
+                return page("Calendar", "<p>Unknown action.</p>", who, status=400)
+            done = await run(
+                connect.disconnect, request.app.ctx.store, request.app.ctx.vault, google_config(settings), agent.email
+            )
+            notice = "Calendar disconnected. You are out of the queues until you connect one again." if done else None
+        conn = await run(_connection, request.app.ctx.store, agent_id)
+        if conn is None:
+            state = "<p><strong>No calendar connected.</strong> Visitors are offered your hours from the "
+            state += "built-in calendar only.</p>" if agent.provider == "local" else "</p>"
+        else:
+            health = {
+                "connected": "Connected",
+                "needs_reconnect": "Needs reconnect: the provider stopped accepting our access. Connect again.",
+            }.get(conn["status"], conn["status"])
+            state = (
+                f"<dl class=facts><dt>Provider</dt><dd>{e(LABELS.get(conn['provider'], conn['provider']))}</dd>"
+                f"<dt>Account</dt><dd>{e(conn['account_email'])}</dd>"
+                f"<dt>Status</dt><dd class='status-{e(conn['status'])}'>{e(health)}</dd>"
+                f"<dt>Connected since</dt><dd>{e(conn['connected_at'])}</dd>"
+                f"<dt>Last error</dt><dd>{e(conn['last_error'] or 'none')}</dd></dl>"
+                + post_button(who, f"/portal/agents/{agent_id}/calendar", "Disconnect", fields={"do": "disconnect"})
+            )
+        offers = ""
+        if who.agent_id == agent_id:  # only the agent connects their own account
+            token = connect.invite_token(request.app.ctx.vault, agent.email, None, agent.name, agent.timezone)
+            for provider in ("google", "microsoft"):
+                reasons = "".join(f"<li>{e(r)}</li>" for r in REASONS[provider])
+                offers += (
+                    f"<section class=card><h2>{e(LABELS[provider])}</h2><p>We ask for these permissions, and only "
+                    f"these:</p><ul>{reasons}</ul><p>Meetings get a {e(MEETING[provider])} link.</p>"
+                    f"<p><a class=button href='/oauth/{provider}/start?invite={e(token)}'>Connect "
+                    f"{e(LABELS[provider])}</a></p></section>"
+                )
+            offers = "<h2>Connect a calendar</h2><p>One calendar per agent: connecting replaces the current one.</p>" + offers
+        return page("Calendar", heading(who, agent) + state + offers, who, active="calendar", notice=notice)
+
+    @bp.route("/portal/agents/<agent_id:int>/invitation", methods=["GET", "POST"])
+    @guard(settings)
+    async def invitation_tab(request: Request, agent_id: int) -> response.HTTPResponse:
+        refused = not_yours(request, agent_id)
+        if refused:
+            return refused
+        who = request.ctx.who
+        agent = await load_agent(request, agent_id)
+        if agent is None:
+            return missing(request)
+        error = notice = None
+        subject, body, include = agent.invitation_subject, agent.invitation_body, agent.include_conference
+        if request.method == "POST":
+            subject, body = form_value(request, "subject"), form_value(request, "body").replace("\r\n", "\n")
+            include = form_value(request, "include_conference") == "on"
+            try:
+                check_template(subject, body)
+                await run(_save_invitation, request.app.ctx.store, agent_id, subject.strip(), body, include)
+                notice = "Saved. The next booking's confirmation uses this text."
+            except ConfigError as exc:
+                error = str(exc)
+        agent.include_conference = include
+        ctx = sample_context(agent, datetime.now(timezone.utc))
+        picker = "".join(
+            f"<li role=option tabindex=-1 data-token='{e('{{' + path + '}}')}'>"
+            f"<code>{e('{{' + path + '}}')}</code> {e(label)}</li>"
+            for path, label, _v in TOKENS
+        )
+        meeting = MEETING.get(agent.provider, "meeting")
+        form = (
+            f"<form method=post action='/portal/agents/{agent_id}/invitation' class='card editor' id=invitation"
+            f" data-preview='/portal/agents/{agent_id}/invitation/preview'>{csrf_field(who)}"
+            f"<label>Subject <input name=subject maxlength=300 value='{e(subject)}'></label>"
+            "<div class=toolbar><button type=button id=token-button aria-haspopup=listbox aria-expanded=false "
+            "aria-controls=token-list title='Insert a token'>{ }</button>"
+            f"<ul id=token-list role=listbox aria-label='Tokens' hidden>{picker}</ul></div>"
+            f"<label>Body <textarea name=body id=body rows=10 maxlength=10000>{e(body)}</textarea></label>"
+            f"<label class=check><input type=checkbox name=include_conference{' checked' if include else ''}> "
+            f"Include a {e(meeting)} link</label>"
+            "<button type=submit>Save</button></form>"
+            "<section class=card><h2>Preview</h2><p class=muted>With sample values (Dana Lee, CTO at Acme).</p>"
+            f"<p><strong id=preview-subject>{e(render_text(subject, ctx))}</strong></p>"
+            f"<div id=preview aria-live=polite class=preview>{e(render_text(body, ctx))}</div>"
+            f"<p class=muted>Tokens used: {e(', '.join(tokens_in(subject + body)) or 'none')}</p></section>"
+        )
+        return page(
+            "Invitation", heading(who, agent) + form, who, active="invitation", notice=notice, error=error,
+            status=400 if error else 200,
+        )
+
+    @bp.post("/portal/agents/<agent_id:int>/invitation/preview")
+    @guard(settings)
+    async def invitation_preview(request: Request, agent_id: int) -> response.HTTPResponse:
+        if not may_see_agent(request.ctx.who, agent_id):
+            return response.json({"error": "not allowed"}, status=403)
+        agent = await load_agent(request, agent_id)
+        if agent is None:
+            return response.json({"error": "no such agent"}, status=404)
+        subject, body = form_value(request, "subject"), form_value(request, "body")
+        agent.include_conference = form_value(request, "include_conference") == "on"
+        ctx = sample_context(agent, datetime.now(timezone.utc))
+        problem = None
+        try:
+            check_template(subject, body)
+        except ConfigError as exc:
+            problem = str(exc)
+        return response.json(
+            {"subject": render_text(subject, ctx), "body": render_text(body, ctx), "problem": problem},
+            headers={"Cache-Control": "no-store"},
+        )
+
+    @bp.route("/portal/agents/<agent_id:int>/availability", methods=["GET", "POST"])
+    @guard(settings)
+    async def availability_tab(request: Request, agent_id: int) -> response.HTTPResponse:
+        refused = not_yours(request, agent_id)
+        if refused:
+            return refused
+        who = request.ctx.who
+        agent = await load_agent(request, agent_id)
+        if agent is None:
+            return missing(request)
+        error = notice = None
+        if request.method == "POST":
+            try:
+                notice = await run(_change_availability, request.app.ctx.store, agent, request)
+            except (ConfigError, ValueError) as exc:
+                error = str(exc) or "That was not understood."
+            agent = await load_agent(request, agent_id)
+        queues = await run(_queue_rules, request.app.ctx.store, agent_id)
+        overrides = "".join(
+            f"<li>{e(day)}: {e(blocks or 'day off')} "
+            + post_button(who, f"/portal/agents/{agent_id}/availability", "Remove",
+                          fields={"do": "remove-override", "day": day}, cls="link")
+            + "</li>"
+            for day, blocks in _overrides(agent)
+        ) or "<li>None</li>"
+        tz = zone(agent.timezone)
+        time_off = "".join(
+            f"<li>{e(t.start.astimezone(tz).strftime('%Y-%m-%d %H:%M'))} – {e(t.end.astimezone(tz).strftime('%Y-%m-%d %H:%M'))}"
+            f"{' (' + e(t.reason) + ')' if t.reason else ''} "
+            + post_button(who, f"/portal/agents/{agent_id}/availability", "Remove",
+                          fields={"do": "remove-timeoff", "id": t.id}, cls="link")
+            + "</li>"
+            for t in sorted(agent.time_off, key=lambda t: t.start)
+        ) or "<li>None</li>"
+        rules = "".join(
+            f"<li>{e(q['name'])}: {q['meeting']} min meetings, at least {q['notice']} min notice, "
+            f"{q['before']} min buffer before and {q['after']} after, up to {q['window']} days ahead</li>"
+            for q in queues
+        ) or "<li>Not in any queue yet.</li>"
+        base = f"/portal/agents/{agent_id}/availability"
+        body = (
+            heading(who, agent)
+            + f"<form method=post action='{base}' class=card>{csrf_field(who)}<input type=hidden name=do value=hours>"
+            f"<label>Time zone <input name=timezone required value='{e(agent.timezone)}' "
+            "placeholder='Europe/Paris' pattern='[A-Za-z_]+(/[A-Za-z0-9_+-]+)*'></label>"
+            f"<label>Weekly hours <input name=hours value='{e(admin.format_hours(agent.hours))}' "
+            "placeholder='mon-fri 09:00-17:00; sat 10:00-12:00' aria-describedby=hours-help></label>"
+            "<p id=hours-help class=muted>Days and times in your zone, e.g. <code>mon-thu 09:00-12:00,13:00-17:00; "
+            "fri 09:00-13:00</code>.</p>"
+            "<label>Most meetings per day <input type=number min=0 max=50 name=max_per_day "
+            f"value='{e(agent.max_meetings_per_day if agent.max_meetings_per_day is not None else '')}' "
+            "placeholder='no limit'></label><button type=submit>Save hours</button></form>"
+            f"<section class=card><h2>Days with other hours</h2><ul>{overrides}</ul>"
+            f"<form method=post action='{base}'>{csrf_field(who)}<input type=hidden name=do value=override>"
+            "<label>Day <input type=date name=day required></label>"
+            "<label>Hours that day <input name=blocks placeholder='10:00-14:00 (empty: day off)'></label>"
+            "<button type=submit>Add</button></form></section>"
+            f"<section class=card><h2>Time off</h2><ul>{time_off}</ul>"
+            f"<form method=post action='{base}'>{csrf_field(who)}<input type=hidden name=do value=timeoff>"
+            "<label>From <input type=datetime-local name=start required></label>"
+            "<label>Until <input type=datetime-local name=end required></label>"
+            "<label>Reason (optional) <input name=reason maxlength=200></label>"
+            "<button type=submit>Add time off</button></form></section>"
+            f"<section class=card><h2>Buffers and notice</h2><p class=muted>Set per queue by your admin:</p>"
+            f"<ul>{rules}</ul></section>"
+        )
+        return page("Availability", body, who, active="availability", notice=notice, error=error,
+                    status=400 if error else 200)
+
+    @bp.get("/portal/agents/<agent_id:int>/bookings")
+    @guard(settings)
+    async def bookings_tab(request: Request, agent_id: int) -> response.HTTPResponse:
+        refused = not_yours(request, agent_id)
+        if refused:
+            return refused
+        who = request.ctx.who
+        agent = await load_agent(request, agent_id)
+        if agent is None:
+            return missing(request)
+        rows = await run(_bookings_of, request.app.ctx.store, agent_id)
+        now = datetime.now(timezone.utc)
+        tz = zone(agent.timezone)
+
+        def table(items: list[dict[str, Any]]) -> str:
+            if not items:
+                return "<p>None.</p>"
+            trs = "".join(
+                "<tr>"
+                f"<td>{e(format_when(b['start'], b['end'], tz, 'en'))}</td>"
+                f"<td>{e(b['visitor'])}<br><a href='mailto:{e(b['email'])}'>{e(b['email'])}</a></td>"
+                f"<td>{e(b['company'])}</td>"
+                f"<td>{e(b['details'])}</td>"
+                f"<td>{e(b['status'])}</td>"
+                f"<td><code>{e(b['id'][:8])}</code></td></tr>"
+                for b in items
+            )
+            return (
+                "<div class=scroll><table><thead><tr><th scope=col>When</th><th scope=col>Visitor</th>"
+                "<th scope=col>Company</th><th scope=col>Details</th><th scope=col>Status</th>"
+                f"<th scope=col>Code</th></tr></thead><tbody>{trs}</tbody></table></div>"
+            )
+
+        upcoming = [b for b in rows if b["end"] > now and b["status"] == "confirmed"]
+        past = [b for b in rows if not (b["end"] > now and b["status"] == "confirmed")][::-1]
+        body = (
+            heading(who, agent)
+            + f"<p class=muted>Times in {e(zone_label(tz, 'en'))}.</p>"
+            + f"<h2>Upcoming</h2>{table(upcoming)}<h2>Past and cancelled</h2>{table(past[:100])}"
+        )
+        return page("My bookings" if who.agent_id == agent_id else "Bookings", body, who, active="bookings")
+
+    return bp
+
+
+# ---- the database side (run in a thread) ------------------------------------------------------
+def _agent_of(store: Any, account_id: int) -> int | None:
+    from bot.store.models import Account
+
+    with store.session() as s:
+        return s.get(Account, account_id).agent_id
+
+
+def _connection(store: Any, agent_id: int) -> dict[str, Any] | None:
+    with store.session() as s:
+        c = s.execute(select(CalendarConnection).where(CalendarConnection.agent_id == agent_id)).scalar_one_or_none()
+        if c is None:
+            return None
+        return {
+            "provider": c.provider,
+            "account_email": c.account_email,
+            "status": c.status,
+            "last_error": c.last_error,
+            "connected_at": c.connected_at.strftime("%Y-%m-%d %H:%M UTC"),
+        }
+
+
+def _save_invitation(store: Any, agent_id: int, subject: str, body: str, include: bool) -> None:
+    with store.session() as s:
+        agent = s.get(Agent, agent_id)
+        agent.invitation_subject, agent.invitation_body, agent.include_conference = subject, body, include
+
+
+def _overrides(agent: Agent) -> list[tuple[str, str]]:
+    days: dict[date, list[str]] = {}
+    for o in agent.overrides:
+        blocks = days.setdefault(o.day, [])
+        if o.start_minute is not None and o.end_minute is not None:
+            blocks.append(f"{_hhmm(o.start_minute)}-{_hhmm(o.end_minute)}")
+    return [(d.isoformat(), ",".join(b)) for d, b in sorted(days.items())]
+
+
+def _queue_rules(store: Any, agent_id: int) -> list[dict[str, Any]]:
+    with store.session() as s:
+        rows = s.execute(select(Queue).join(QueueMember).where(QueueMember.agent_id == agent_id)).scalars().all()
+        return [
+            {
+                "name": q.name,
+                "meeting": q.meeting_minutes,
+                "notice": q.min_notice_minutes,
+                "before": q.buffer_before_minutes,
+                "after": q.buffer_after_minutes,
+                "window": q.window_days,
+            }
+            for q in rows
+        ]
+
+
+def _change_availability(store: Any, agent: Agent, request: Request) -> str:
+    do = form_value(request, "do")
+    if do == "hours":
+        cap = form_value(request, "max_per_day").strip()
+        if cap and (not cap.isdigit() or int(cap) > 50):
+            raise ConfigError("Most meetings per day must be a number from 0 to 50, or empty for no limit.")
+        admin.set_agent(
+            store,
+            agent.email,
+            tz=admin.check_zone(form_value(request, "timezone").strip()),
+            hours=form_value(request, "hours").strip(),
+            max_per_day=int(cap) if cap else None,
+        )
+        return "Hours saved."
+    if do == "override":
+        day = admin.parse_day(form_value(request, "day"))
+        admin.set_override(store, agent.email, day, form_value(request, "blocks").strip())
+        return f"Hours for {day.isoformat()} saved."
+    if do == "remove-override":
+        admin.set_override(store, agent.email, admin.parse_day(form_value(request, "day")), None)
+        return "Removed."
+    if do == "timeoff":
+        start = datetime.fromisoformat(form_value(request, "start"))
+        end = datetime.fromisoformat(form_value(request, "end"))
+        if start.tzinfo or end.tzinfo:
+            raise ConfigError("Give local times in your zone.")
+        admin.add_time_off(store, agent.email, start, end, form_value(request, "reason").strip()[:200] or None)
+        return "Time off added."
+    if do == "remove-timeoff":
+        raw = form_value(request, "id")
+        with store.session() as s:
+            # Only this agent's entries: an id of someone else's deletes nothing.
+            s.execute(delete(TimeOff).where(TimeOff.id == int(raw or 0), TimeOff.agent_id == agent.id))
+        return "Removed."
+    raise ConfigError("Unknown action.")
+
+
+def _bookings_of(store: Any, agent_id: int) -> list[dict[str, Any]]:
+    with store.session() as s:
+        rows = s.execute(
+            select(Booking)
+            .where(Booking.agent_id == agent_id, Booking.status.in_(("confirmed", "cancelled")))
+            .order_by(Booking.start)
+        ).scalars().all()
+        out = []
+        for b in rows:
+            person = {k: v for k, v in (b.person or {}).items() if k not in ("first_name", "last_name", "email") and v}
+            company = {k: v for k, v in (b.company or {}).items() if k != "name" and v}
+            details = "; ".join(f"{k}: {v}" for k, v in sorted({**person, **company}.items()))
+            out.append(
+                {
+                    "id": b.id,
+                    "start": b.start,
+                    "end": b.end,
+                    "status": b.status,
+                    "visitor": " ".join(p for p in (b.visitor_first_name, b.visitor_last_name) if p) or "—",
+                    "email": b.visitor_email,
+                    "company": b.company_name or "—",
+                    "details": details or "—",
+                }
+            )
+        return out
+
+
+__all__ = ["blueprint", "TOKENS", "check_template"]
