@@ -180,6 +180,32 @@ def _ref(agent: Agent | AgentRow) -> AgentRef:
     return AgentRef(id=agent.id, email=agent.email, name=agent.name)
 
 
+def _event_request(
+    key: str,
+    agent: AgentRow,
+    start: datetime,
+    end: datetime,
+    email: str,
+    name: str,
+    person: Mapping[str, Any],
+    company: Mapping[str, Any],
+) -> EventRequest:
+    """The calendar event for a visitor, its summary and description rendered from the agent's
+    invitation with the visitor's person and company tokens."""
+    ctx = {"person": person, "company": company, "agent": {"name": agent.name, "email": agent.email}}
+    return EventRequest(
+        idempotency_key=key,
+        agent=_ref(agent),
+        start=start,
+        end=end,
+        summary=" ".join(render_text(agent.invitation_subject, ctx).split()),
+        description=render_text(agent.invitation_body, ctx),
+        attendee_email=email,
+        attendee_name=name,
+        with_conference=agent.include_conference,
+    )
+
+
 class BookingService:
     def __init__(
         self,
@@ -570,22 +596,10 @@ class BookingService:
             q = s.get(Queue, offer.queue_id)
         booking, agent = self._hold(offer, q, conversation_id, visitor, now)
         provider = self.providers[agent.provider]
-        ctx = {
-            "person": visitor.token_person(),
-            "company": visitor.token_company(),
-            "agent": {"name": agent.name, "email": agent.email},
-        }
-        request = EventRequest(
-            idempotency_key=booking.id,
-            agent=_ref(agent),
-            start=booking.start,
-            end=booking.end,
-            summary=" ".join(render_text(agent.invitation_subject, ctx).split()),
-            description=render_text(agent.invitation_body, ctx),
-            attendee_email=visitor.email,
-            attendee_name=visitor.display_name,
-            with_conference=agent.include_conference,
-        )
+        request = _event_request(
+            booking.id, agent, booking.start, booking.end, visitor.email, visitor.display_name,
+            visitor.token_person(), visitor.token_company(),
+        )  # fmt: skip
         try:
             created = provider.create_event(request)
         except Exception as exc:  # any failure: release the hold, nothing half-made
@@ -954,19 +968,11 @@ class BookingService:
                 old_provider = self.providers.get(old_provider_name)
                 if old_provider is None:
                     raise ProviderUnavailable(f"provider {old_provider_name!r} is not configured", provider=old_provider_name)
-                ctx = {"person": visitor.person, "company": visitor.company, "agent": {"name": agent.name, "email": agent.email}}
                 created = provider.create_event(
-                    EventRequest(
-                        idempotency_key=f"{booking_id}{was['seq'] + 1:04x}",
-                        agent=_ref(agent),
-                        start=offer.start,
-                        end=offer.end,
-                        summary=" ".join(render_text(agent.invitation_subject, ctx).split()),
-                        description=render_text(agent.invitation_body, ctx),
-                        attendee_email=visitor.visitor_email,
-                        attendee_name=visitor.visitor_name,
-                        with_conference=agent.include_conference,
-                    )
+                    _event_request(
+                        f"{booking_id}{was['seq'] + 1:04x}", agent, offer.start, offer.end,
+                        visitor.visitor_email, visitor.visitor_name, visitor.person, visitor.company,
+                    )  # fmt: skip
                 )
                 try:
                     if event_id:

@@ -113,6 +113,20 @@ def make_tracker(
     )
 
 
+def slot_events(events: list[dict[str, Any]]) -> dict[str, Any]:
+    """The slots an action's events set: name → value."""
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+
+
+async def run(action: Any, tracker: Tracker) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Run a custom action on ``tracker``: (the messages it said, the events it returned)."""
+    from rasa_sdk.executor import CollectingDispatcher
+
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker, load_domain())
+    return dispatcher.messages, events
+
+
 def mails_to(directory: Path, address: str) -> list[Path]:
     """The .eml files in ``directory`` addressed to ``address`` (the agent gets notices too)."""
     import email

@@ -218,15 +218,16 @@ def blueprint(settings: Settings) -> Blueprint:
 
         return await run(get)
 
-    def not_yours(request: Request, agent_id: int) -> response.HTTPResponse | None:
+    async def agent_page(request: Request, agent_id: int) -> tuple[Agent, response.HTTPResponse | None]:
+        """The agent whose tab this is, or the page refusing it: another agent's (403), none (404)."""
         who = request.ctx.who
         if not may_see_agent(who, agent_id):
             log.warning("account %s tried agent %s's pages", who.account_id, agent_id)
-            return forbidden(who)
-        return None
-
-    def missing(request: Request) -> response.HTTPResponse:
-        return page("Not found", "<p>No such agent.</p>", request.ctx.who, status=404)
+            return None, forbidden(who)  # type: ignore[return-value]
+        agent = await load_agent(request, agent_id)
+        if agent is None:
+            return None, page("Not found", "<p>No such agent.</p>", who, status=404)  # type: ignore[return-value]
+        return agent, None
 
     def heading(who: Any, agent: Agent) -> str:
         return "" if who.agent_id == agent.id else f"<p class=muted>Agent: {e(agent.name)} ({e(agent.email)})</p>"
@@ -234,13 +235,10 @@ def blueprint(settings: Settings) -> Blueprint:
     @bp.route("/portal/agents/<agent_id:int>/calendar", methods=["GET", "POST"])
     @guard(settings)
     async def calendar_tab(request: Request, agent_id: int) -> response.HTTPResponse:
-        refused = not_yours(request, agent_id)
-        if refused:
+        agent, refused = await agent_page(request, agent_id)
+        if refused is not None:
             return refused
         who = request.ctx.who
-        agent = await load_agent(request, agent_id)
-        if agent is None:
-            return missing(request)
         notice = None
         if request.method == "POST":
             if form_value(request, "do") != "disconnect":
@@ -283,13 +281,10 @@ def blueprint(settings: Settings) -> Blueprint:
     @bp.route("/portal/agents/<agent_id:int>/invitation", methods=["GET", "POST"])
     @guard(settings)
     async def invitation_tab(request: Request, agent_id: int) -> response.HTTPResponse:
-        refused = not_yours(request, agent_id)
-        if refused:
+        agent, refused = await agent_page(request, agent_id)
+        if refused is not None:
             return refused
         who = request.ctx.who
-        agent = await load_agent(request, agent_id)
-        if agent is None:
-            return missing(request)
         error = notice = None
         subject, body, include = agent.invitation_subject, agent.invitation_body, agent.include_conference
         if request.method == "POST":
@@ -354,13 +349,10 @@ def blueprint(settings: Settings) -> Blueprint:
     @bp.route("/portal/agents/<agent_id:int>/availability", methods=["GET", "POST"])
     @guard(settings)
     async def availability_tab(request: Request, agent_id: int) -> response.HTTPResponse:
-        refused = not_yours(request, agent_id)
-        if refused:
+        agent, refused = await agent_page(request, agent_id)
+        if refused is not None:
             return refused
         who = request.ctx.who
-        agent = await load_agent(request, agent_id)
-        if agent is None:
-            return missing(request)
         error = notice = None
         if request.method == "POST":
             try:
@@ -423,13 +415,10 @@ def blueprint(settings: Settings) -> Blueprint:
     @bp.get("/portal/agents/<agent_id:int>/bookings")
     @guard(settings)
     async def bookings_tab(request: Request, agent_id: int) -> response.HTTPResponse:
-        refused = not_yours(request, agent_id)
-        if refused:
+        agent, refused = await agent_page(request, agent_id)
+        if refused is not None:
             return refused
         who = request.ctx.who
-        agent = await load_agent(request, agent_id)
-        if agent is None:
-            return missing(request)
         rows = await run(_bookings_of, request.app.ctx.store, agent_id)
         now = datetime.now(timezone.utc)
         tz = zone(agent.timezone)

@@ -106,3 +106,24 @@ def stack(tmp_path_factory: pytest.TempPathFactory, google: FakeGoogle, microsof
 @pytest.fixture(scope="session")
 def var_dir(stack: Chat) -> Path:
     return Path(stack.env["BOT_VAR_DIR"])
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium through Playwright (its own browser download does not work here).
+    Missing: the browser tests skip, or fail when CI is set (.ci/run sets it and installs it)."""
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield b
+        b.close()
+

@@ -18,17 +18,15 @@ import threading
 import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from bot.supervisor import ROOT, free_port
 from bot.texts import template
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ROOT / "results" / "screenshots"
 DOCS_SHOT = ROOT / "docs" / "screenshots" / "widget.png"
 TURN_MS = 90_000  # one bot turn: seconds on this 2-core machine while Rasa is busy
@@ -39,19 +37,6 @@ expect.set_options(timeout=20_000)  # page loads and re-renders on a busy machin
 def phrase(key: str, lang: str) -> str:
     """What the bot says for ``key`` in ``lang`` up to its first placeholder."""
     return template(key, lang).split("{")[0].strip()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

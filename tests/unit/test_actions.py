@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions.action_ask_email import ActionAskEmail
 from actions.action_book_slot import ActionBookSlot
@@ -11,20 +10,9 @@ from actions.action_offer_slots import ActionOfferSlots
 from actions.action_request_callback import ActionRequestCallback
 from actions.action_session_start import ActionSessionStart
 from actions.validate_booking_form import ValidateBookingForm
-from tests.helpers import add_queue, load_domain, make_tracker
+from tests.helpers import add_queue, make_tracker, run, slot_events
 
-DOMAIN = load_domain()
 KNOWN = {"email": "kim@example.com", "first_name": "Kim", "company": "Globex"}
-
-
-def slot_events(events):
-    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
-
-
-async def run(action, tracker):
-    dispatcher = CollectingDispatcher()
-    events = await action.run(dispatcher, tracker, DOMAIN)
-    return dispatcher.messages, events
 
 
 async def test_session_start_keeps_metadata():

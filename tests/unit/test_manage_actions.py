@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions.action_book_slot import ActionBookSlot
 from actions.action_cancel_booking import ActionCancelBooking, asked_to_cancel
@@ -14,20 +13,9 @@ from actions.action_keep_booking import ActionKeepBooking
 from actions.action_manage_booking import MAX_TRIES, ActionManageBooking, parse_code
 from actions.action_offer_slots import ActionOfferSlots
 from bot.booking import Visitor
-from tests.helpers import NINE_TO_FIVE, add_queue, load_domain, make_tracker
+from tests.helpers import NINE_TO_FIVE, add_queue, make_tracker, run, slot_events
 
-DOMAIN = load_domain()
 VISITOR = Visitor(email="dana@acme.example", first_name="Dana", company_name="Acme", timezone="Europe/Paris")
-
-
-def slot_events(events):
-    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
-
-
-async def run(action, tracker):
-    dispatcher = CollectingDispatcher()
-    events = await action.run(dispatcher, tracker, DOMAIN)
-    return dispatcher.messages, events
 
 
 def _book(service, sender="visitor-1"):
