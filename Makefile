@@ -73,9 +73,10 @@ test-scale: install train ## the scaled topology on Postgres 127.0.0.1:5432 + Re
 lint: install ## ruff
 	$(PY) -m ruff check bot actions tests bench deploy
 
-bench: install train ## slot engine vs naive reference; turn latency (plain, offer, book)
+bench: install train ## slot engine vs naive reference; turn latency (plain, offer, book); move/cancel/dashboard vs booking
 	$(PY) -m bench.slots
 	$(PY) -m bench.turns
+	$(PY) -m bench.after
 
 load: install train ## N visitors book whole meetings on 1 then 2 Rasa servers (Postgres + Redis); results/load.md
 	$(PY) -m bench.load
