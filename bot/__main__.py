@@ -353,7 +353,8 @@ def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
         s = settings
         print(
             f"\nReady in {time.monotonic() - t0:.0f} s.\n"
-            f"  Chat page:      http://localhost:{s.web_port}/\n"
+            f"  Chat page:      http://localhost:{s.web_port}/   (widget: /widget.js)\n"
+            f"  Portal:         http://localhost:{s.web_port}/portal   (first admin: python -m bot admin create EMAIL)\n"
             f"  Rasa REST:      http://localhost:{s.rasa_port}/webhooks/rest/webhook\n"
             f"  Action server:  http://localhost:{s.action_port}/health\n"
             f"  Bookings:       .venv/bin/python -m bot bookings\n"
