@@ -135,6 +135,9 @@ def cmd_agent(settings: Settings, args: argparse.Namespace) -> int:
             hours=args.hours,
             max_per_day=cap,
             active=None if args.active is None else args.active == "yes",
+            buffer_before=args.buffer_before,
+            buffer_after=args.buffer_after,
+            notice=args.notice,
         )
     elif args.action == "override":
         blocks = None if args.clear else ("" if args.off else args.hours)
@@ -399,12 +402,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     a.add_argument("--hours", help="e.g. 'mon-fri 09:00-12:00 13:00-17:00; sat 10:00-14:00'")
     a.add_argument("--queue", help="add to this queue")
     a.add_argument("--weight", type=int, default=100)
-    a = asub.add_parser("set", help="change name, zone, weekly hours, daily cap, active")
+    a = asub.add_parser("set", help="change name, zone, weekly hours, daily cap, own buffers and notice, active")
     a.add_argument("email")
     a.add_argument("--name")
     a.add_argument("--timezone")
     a.add_argument("--hours", help="replaces the weekly hours, e.g. 'mon-thu 08:00-16:00'")
     a.add_argument("--max-per-day", help="a number, or 'none' for no cap")
+    a.add_argument("--buffer-before", type=int, help="the agent's own free minutes before a meeting (the queue's if larger)")
+    a.add_argument("--buffer-after", type=int, help="the agent's own free minutes after a meeting (the queue's if larger)")
+    a.add_argument("--notice", type=int, help="the agent's own minimum notice in minutes (the queue's if larger)")
     a.add_argument("--active", choices=["yes", "no"])
     a = asub.add_parser("override", help="hours for one date (replacing the weekly hours), a day off, or clear")
     a.add_argument("email")

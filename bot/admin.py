@@ -143,7 +143,16 @@ def set_agent(
     hours: str | None = None,
     max_per_day: int | None | str = "keep",
     active: bool | None = None,
+    buffer_before: int | None = None,
+    buffer_after: int | None = None,
+    notice: int | None = None,
 ) -> None:
+    """Change an agent. Buffers and notice are the agent's own minutes (0 to a week); the
+    larger of these and the queue's applies."""
+    own = {"buffer_before_minutes": buffer_before, "buffer_after_minutes": buffer_after, "min_notice_minutes": notice}
+    for key, value in own.items():
+        if value is not None and not 0 <= int(value) <= 7 * 24 * 60:
+            raise ConfigError(f"{key.replace('_minutes', '').replace('_', ' ')} must be 0 to 10080 minutes")
     with store.session() as s:
         agent = _agent(s, email)
         if name:
@@ -162,6 +171,9 @@ def set_agent(
             agent.max_meetings_per_day = None if max_per_day is None else int(max_per_day)
         if active is not None:
             agent.active = active
+        for key, value in own.items():
+            if value is not None:
+                setattr(agent, key, int(value))
 
 
 def set_override(store: Store, email: str, day: date, blocks: str | None) -> None:
@@ -261,6 +273,9 @@ def list_agents(store: Store) -> list[dict[str, Any]]:
                     "active": a.active,
                     "hours": format_hours(a.hours),
                     "max_per_day": a.max_meetings_per_day,
+                    "buffer_before": a.buffer_before_minutes,
+                    "buffer_after": a.buffer_after_minutes,
+                    "notice": a.min_notice_minutes,
                     "overrides": sorted({o.day.isoformat() for o in a.overrides}),
                     "time_off": [f"{t.start.isoformat()}/{t.end.isoformat()}" for t in a.time_off],
                     "queues": {slug: w for slug, w in queues},

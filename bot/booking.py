@@ -160,6 +160,9 @@ class AgentRow:
     invitation_subject: str
     invitation_body: str
     max_meetings_per_day: int | None
+    buffer_before_minutes: int
+    buffer_after_minutes: int
+    min_notice_minutes: int
     weight: int
     weekly: dict[int, list[tuple[int, int]]]
 
@@ -352,6 +355,9 @@ class BookingService:
                     time_off=time_off[a.id],
                     max_per_day=a.max_meetings_per_day,
                     booked_per_day=per_day,
+                    buffer_before_minutes=a.buffer_before_minutes,
+                    buffer_after_minutes=a.buffer_after_minutes,
+                    min_notice_minutes=a.min_notice_minutes,
                 )
             )
         return out
@@ -370,6 +376,9 @@ class BookingService:
                 Agent.invitation_subject,
                 Agent.invitation_body,
                 Agent.max_meetings_per_day,
+                Agent.buffer_before_minutes,
+                Agent.buffer_after_minutes,
+                Agent.min_notice_minutes,
                 QueueMember.weight,
             )
             .join(QueueMember, QueueMember.agent_id == Agent.id)
@@ -501,6 +510,8 @@ class BookingService:
         agents = [a for a in members if a.id in offered]
         free = []
         for sched in self._schedules(s, agents, offer.start, offer.end, moving=moving):
+            # Notice was checked when the time was offered (the queue's too: rules above).
+            sched = replace(sched, min_notice_minutes=0)
             if is_free(sched, rules, Interval(offer.start, offer.end), now):
                 free.append(next(a for a in agents if a.id == sched.agent_id))
         return free

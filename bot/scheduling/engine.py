@@ -117,6 +117,10 @@ class AgentSchedule:
     #: At most this many meetings per local day (None: no cap); ``booked_per_day`` counts existing ones.
     max_per_day: int | None = None
     booked_per_day: Mapping[date, int] = field(default_factory=dict)
+    #: The agent's own buffers and notice; the larger of theirs and the queue's applies.
+    buffer_before_minutes: int = 0
+    buffer_after_minutes: int = 0
+    min_notice_minutes: int = 0
 
     @cached_property
     def weekly_key(self) -> tuple:
@@ -291,6 +295,8 @@ def availability(agents: Sequence[AgentSchedule], rules: Rules, now: datetime) -
                 continue
             if full:
                 starts = starts[~np.isin(days, np.array(full, dtype=np.int32))]
+        if agent.min_notice_minutes > rules.min_notice_minutes:
+            starts = starts[starts >= now_m + agent.min_notice_minutes]
         if not starts.size:
             continue
         cand_parts.append(starts)
@@ -298,8 +304,8 @@ def availability(agents: Sequence[AgentSchedule], rules: Rules, now: datetime) -
         busy = Busy.of(agent.busy)
         # A slot [s, s+len) needs [s - before, s + len + after) free of busy time; time off
         # has no buffers.
-        lo_a = busy.starts - rules.buffer_after_minutes
-        hi_a = busy.ends + rules.buffer_before_minutes
+        lo_a = busy.starts - max(rules.buffer_after_minutes, agent.buffer_after_minutes)
+        hi_a = busy.ends + max(rules.buffer_before_minutes, agent.buffer_before_minutes)
         if agent.time_off:
             off = Busy.from_intervals(agent.time_off)
             lo_a, hi_a = np.concatenate([lo_a, off.starts]), np.concatenate([hi_a, off.ends])

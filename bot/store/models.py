@@ -104,6 +104,10 @@ class Agent(Base):
     include_conference = Column(Boolean, nullable=False, default=True)
     #: At most this many meetings per local day; None: no cap.
     max_meetings_per_day = Column(Integer)
+    #: The agent's own buffers and notice (minutes); the larger of these and the queue's applies.
+    buffer_before_minutes = Column(Integer, nullable=False, default=0, server_default="0")
+    buffer_after_minutes = Column(Integer, nullable=False, default=0, server_default="0")
+    min_notice_minutes = Column(Integer, nullable=False, default=0, server_default="0")
     #: Bumped with every change to the agent's local-calendar events, so busy-time caches
     #: in other processes know exactly when to reload.
     calendar_version = Column(Integer, nullable=False, default=0, server_default="0")

@@ -394,7 +394,15 @@ def blueprint(settings: Settings) -> Blueprint:
             "fri 09:00-13:00</code>.</p>"
             "<label>Most meetings per day <input type=number min=0 max=50 name=max_per_day "
             f"value='{e(agent.max_meetings_per_day if agent.max_meetings_per_day is not None else '')}' "
-            "placeholder='no limit'></label><button type=submit>Save hours</button></form>"
+            "placeholder='no limit'></label>"
+            "<fieldset><legend>Your buffers and notice (minutes; your queue's apply when larger)</legend>"
+            f"<label>Free before a meeting <input type=number min=0 max=10080 name=buffer_before "
+            f"value='{agent.buffer_before_minutes}'></label>"
+            f"<label>Free after a meeting <input type=number min=0 max=10080 name=buffer_after "
+            f"value='{agent.buffer_after_minutes}'></label>"
+            f"<label>Minimum notice <input type=number min=0 max=10080 name=notice "
+            f"value='{agent.min_notice_minutes}'></label></fieldset>"
+            "<button type=submit>Save hours</button></form>"
             f"<section class=card><h2>Days with other hours</h2><ul>{overrides}</ul>"
             f"<form method=post action='{base}'>{csrf_field(who)}<input type=hidden name=do value=override>"
             "<label>Day <input type=date name=day required></label>"
@@ -406,8 +414,8 @@ def blueprint(settings: Settings) -> Blueprint:
             "<label>Until <input type=datetime-local name=end required></label>"
             "<label>Reason (optional) <input name=reason maxlength=200></label>"
             "<button type=submit>Add time off</button></form></section>"
-            f"<section class=card><h2>Buffers and notice</h2><p class=muted>Set per queue by your admin:</p>"
-            f"<ul>{rules}</ul></section>"
+            f"<section class=card><h2>Your queues' rules</h2><p class=muted>Set per queue by your admin; "
+            f"the larger of these and your own buffers and notice apply:</p><ul>{rules}</ul></section>"
         )
         return page("Availability", body, who, active="availability", notice=notice, error=error,
                     status=400 if error else 200)
@@ -513,12 +521,19 @@ def _change_availability(store: Any, agent: Agent, request: Request) -> str:
         cap = form_value(request, "max_per_day").strip()
         if cap and (not cap.isdigit() or int(cap) > 50):
             raise ConfigError("Most meetings per day must be a number from 0 to 50, or empty for no limit.")
+        own = {}
+        for name in ("buffer_before", "buffer_after", "notice"):
+            raw = form_value(request, name, "0").strip() or "0"
+            if not raw.isdigit():
+                raise ConfigError("Buffers and notice are whole minutes, 0 or more.")
+            own[name] = int(raw)
         admin.set_agent(
             store,
             agent.email,
             tz=admin.check_zone(form_value(request, "timezone").strip()),
             hours=form_value(request, "hours").strip(),
             max_per_day=int(cap) if cap else None,
+            **own,
         )
         return "Hours saved."
     if do == "override":

@@ -179,8 +179,10 @@ def test_availability_changes_only_the_agents_own_rows(world, store):
     page = f"/portal/agents/{world['ada']}/availability"
     token = b.csrf(page)
     ok = b.post(page, {"csrf": token, "do": "hours", "timezone": "Europe/Berlin", "hours": "mon-thu 08:00-12:00",
-                       "max_per_day": "3"})
+                       "max_per_day": "3", "buffer_before": "15", "buffer_after": "10", "notice": "600"})
     assert ok.status == 200 and "saved" in ok.text
+    assert b.post(page, {"csrf": token, "do": "hours", "timezone": "Europe/Berlin", "hours": "mon 08:00-12:00",
+                         "notice": "-5"}).status == 400
     assert b.post(page, {"csrf": token, "do": "hours", "timezone": "Mars/Base", "hours": ""}).status == 400
     assert b.post(page, {"csrf": token, "do": "override", "day": "2026-12-24", "blocks": ""}).status == 200
     assert b.post(page, {"csrf": token, "do": "timeoff", "start": "2026-12-28T00:00", "end": "2027-01-02T00:00",
@@ -188,6 +190,7 @@ def test_availability_changes_only_the_agents_own_rows(world, store):
     with store.session() as s:
         ada = s.get(Agent, world["ada"])
         assert (ada.timezone, ada.max_meetings_per_day, len(ada.hours)) == ("Europe/Berlin", 3, 4)
+        assert (ada.buffer_before_minutes, ada.buffer_after_minutes, ada.min_notice_minutes) == (15, 10, 600)
         assert [o.day.isoformat() for o in ada.overrides] == ["2026-12-24"]
         [off] = ada.time_off
         bo_off = TimeOff(agent_id=world["bo"], start=off.start, end=off.end)

@@ -48,6 +48,24 @@ def test_buffers_apply_around_busy_time():
     ]
 
 
+def test_an_agents_own_buffers_and_notice_apply_when_larger_than_the_queues():
+    busy = [Interval(utc(2026, 12, 1, 10), utc(2026, 12, 1, 11))]
+    own = AgentSchedule(1, UTCZ, {1: [(9 * 60, 13 * 60)]}, busy=busy, buffer_before_minutes=15,
+                        buffer_after_minutes=30, min_notice_minutes=9 * 60 + 30)
+    plain = AgentSchedule(2, UTCZ, {1: [(9 * 60, 13 * 60)]}, busy=busy)
+    now = utc(2026, 12, 1)
+    # Agent 1: 09:00 is inside their own notice (09:30); 09:30 needs 30 min after; 11:00 needs
+    # 15 min before. Agent 2 keeps the queue's rules (none): every start but the busy hour.
+    avail = availability([own, plain], rules(window_days=1, buffer_after_minutes=10), now)
+    by_agent = {a: [s.start for s in avail.slots() if a in s.agent_ids] for a in (1, 2)}
+    assert by_agent[1] == [utc(2026, 12, 1, 11, 30), utc(2026, 12, 1, 12), utc(2026, 12, 1, 12, 30)]
+    assert by_agent[2] == [utc(2026, 12, 1, 9), utc(2026, 12, 1, 11), utc(2026, 12, 1, 11, 30),
+                           utc(2026, 12, 1, 12), utc(2026, 12, 1, 12, 30)]
+    # The queue's larger buffer wins over the agent's smaller one.
+    avail = availability([own], rules(window_days=1, buffer_before_minutes=60), now)
+    assert [s.start for s in avail.slots()] == [utc(2026, 12, 1, 12), utc(2026, 12, 1, 12, 30)]
+
+
 def test_overrides_replace_a_day_and_days_off_remove_it():
     weekly = {d: [(9 * 60, 10 * 60)] for d in range(5)}
     agent = AgentSchedule(
