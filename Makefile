@@ -25,7 +25,7 @@ help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
 install: $(STAMP) $(SOCKETIO_JS) ## create the Python 3.10 venv and install the pinned dependencies (pip check clean)
-	@[ -x /usr/bin/chromium ] || echo "note: /usr/bin/chromium is missing: the browser tests (tests/e2e/test_browser_widget.py) skip (CI: fail); apt-get install chromium"
+	@[ -x /usr/bin/chromium ] || echo "note: /usr/bin/chromium is missing: the browser tests (tests/e2e/test_browser_*.py) will fail; apt-get install chromium"
 
 $(SOCKETIO_JS): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20 and npm (Debian: apt-get install nodejs npm)"; exit 1; }
