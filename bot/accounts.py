@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import secrets
 from dataclasses import dataclass
@@ -40,8 +41,13 @@ MIN_PASSWORD = 12
 MAX_PASSWORD = 1024
 
 _hasher = PasswordHasher()
-#: Verified against when the e-mail is unknown, so both cases take the same time.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the e-mail is unknown, so both cases take the same time. Made on
+    first use: an Argon2 hash costs a quarter of a second, not to be paid at import."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 class AccountError(BotError):
@@ -131,7 +137,7 @@ def authenticate(store: Store, email: str, password: str, ip: str, now: datetime
         acct = s.execute(select(Account).where(Account.email == email)).scalar_one_or_none()
         ok = False
         try:
-            ok = _hasher.verify(acct.password_hash if acct else _DUMMY_HASH, password or "")
+            ok = _hasher.verify(acct.password_hash if acct else _dummy_hash(), password or "")
         except (VerificationError, InvalidHashError):
             ok = False
         ok = ok and acct is not None and acct.active

@@ -723,8 +723,9 @@ class BookingService:
         except Exception as exc:
             log.error("could not remove provider event %s of agent %s: %s", event_id, agent.id, type(exc).__name__)
 
-    def _confirmation(self, b: Booking, *, attach_ics: bool) -> Confirmation:
-        visitor = Visitor(
+    @staticmethod
+    def _visitor_of(b: Booking) -> Visitor:
+        return Visitor(
             email=b.visitor_email,
             first_name=b.visitor_first_name,
             last_name=b.visitor_last_name,
@@ -734,6 +735,9 @@ class BookingService:
             timezone=b.timezone,
             locale=b.locale,
         )
+
+    def _confirmation(self, b: Booking, *, attach_ics: bool) -> Confirmation:
+        visitor = self._visitor_of(b)
         agent = b.agent
         return Confirmation(
             booking_id=b.id,
@@ -775,13 +779,7 @@ class BookingService:
         """
         now = self.clock()
         with self.store.session() as s:
-            b = s.get(Booking, booking_id) if isinstance(booking_id, str) and len(booking_id) <= 32 else None
-            if b is None or (sequence is not None and sequence != b.sequence and b.status != "cancelled"):
-                raise BookingNotFound("no such booking")
-            if b.status == "cancelled":
-                raise AlreadyCancelled("already cancelled")
-            if b.status != "confirmed":
-                raise BookingNotFound("no such booking")
+            b = self._confirmed(s, booking_id, sequence)
             if b.end <= now:
                 raise BookingInPast("the meeting is over")
             agent, provider_name, event_id, seq = _ref(b.agent), b.provider, b.provider_event_id, b.sequence
@@ -831,7 +829,10 @@ class BookingService:
                 return []  # an ambiguous short code identifies nobody
             return [{**booking_json(b), "sequence": b.sequence} for b in rows]
 
-    def _movable(self, s: Session, booking_id: str | None, now: datetime, sequence: int | None = None) -> Booking:
+    @staticmethod
+    def _confirmed(s: Session, booking_id: str | None, sequence: int | None = None) -> Booking:
+        """The confirmed booking, else BookingNotFound (none, not confirmed, or a ``sequence`` from
+        a link sent before a change) or AlreadyCancelled."""
         b = s.get(Booking, booking_id) if isinstance(booking_id, str) and len(booking_id) <= 32 else None
         if b is None or (sequence is not None and sequence != b.sequence and b.status != "cancelled"):
             raise BookingNotFound("no such booking")
@@ -839,6 +840,10 @@ class BookingService:
             raise AlreadyCancelled("the meeting was cancelled")
         if b.status != "confirmed":
             raise BookingNotFound("no such booking")
+        return b
+
+    def _movable(self, s: Session, booking_id: str | None, now: datetime, sequence: int | None = None) -> Booking:
+        b = self._confirmed(s, booking_id, sequence)
         if b.start <= now:
             raise BookingInPast("the meeting has started")
         return b
@@ -930,7 +935,7 @@ class BookingService:
             was = {"agent": _ref(old), "start": b.start, "end": b.end, "seq": b.sequence}
             event_id, old_provider_name = b.provider_event_id, b.provider
             booking_id = b.id
-            visitor = self._confirmation(b, attach_ics=False)
+            visitor, conference_url = self._visitor_of(b), b.conference_url
         by_id = {a.id: a for a in free}
         if old.id in by_id:
             order = [old.id]
@@ -974,7 +979,7 @@ class BookingService:
             if agent.id == old.id:
                 if event_id:
                     provider.update_event(_ref(agent), event_id, offer.start, offer.end)
-                created = CreatedEvent(event_id or "", visitor.conference_url)
+                created = CreatedEvent(event_id or "", conference_url)
             else:
                 old_provider = self.providers.get(old_provider_name)
                 if old_provider is None:
@@ -982,7 +987,7 @@ class BookingService:
                 created = provider.create_event(
                     _event_request(
                         f"{booking_id}{was['seq'] + 1:04x}", agent, offer.start, offer.end,
-                        visitor.visitor_email, visitor.visitor_name, visitor.person, visitor.company,
+                        visitor.email, visitor.display_name, visitor.token_person(), visitor.token_company(),
                     )  # fmt: skip
                 )
                 try:

@@ -43,6 +43,17 @@ SECURITY_HEADERS = {
 }
 
 
+#: What /static/<name> serves (nothing else): the chat page's, the widget's and the portal's files.
+STATIC_FILES = {
+    "chat.js": "text/javascript",
+    "chat.css": "text/css",
+    "widget.css": "text/css",
+    "portal.js": "text/javascript",
+    "portal.css": "text/css",
+    "vendor/socket.io.min.js": "text/javascript",  # copied from node_modules by `make install`
+}
+
+
 def rasa_for(urls: list[str], sender: str) -> str:
     """The Rasa server for this visitor: rendezvous hashing, so a visitor stays on one server
     and only 1/n of the visitors move when a server is added or removed. (Stickiness is for
@@ -119,24 +130,20 @@ def create_app(settings: Settings, store: Store | None = None) -> Sanic:
 
     @app.get("/static/<name:path>")
     async def static(_request: Request, name: str) -> response.HTTPResponse:
-        allowed = {
-            "chat.js": "text/javascript",
-            "chat.css": "text/css",
-            "widget.css": "text/css",
-            "vendor/socket.io.min.js": "text/javascript",  # copied from node_modules by `make install`
-        }
-        if name not in allowed:
+        if name not in STATIC_FILES:
             return _error(404, "not found")
         if not (STATIC / name).is_file():
             return _error(404, f"{name} is missing: run `make install` (npm ci copies the socket.io client)")
-        return await response.file(STATIC / name, mime_type=f"{allowed[name]}; charset=utf-8")
+        return await response.file(STATIC / name, mime_type=f"{STATIC_FILES[name]}; charset=utf-8")
+
+    # The embeddable chat widget (README, "Chat widget"), with this setup's Rasa port as its
+    # default: read once here, not on every request.
+    widget_js = (STATIC / "widget.js").read_text("utf-8").replace("__BKC_RASA_PORT__", str(settings.rasa_port))
 
     @app.get("/widget.js")
     async def widget(_request: Request) -> response.HTTPResponse:
-        """The embeddable chat widget (README, "Chat widget"), with this setup's Rasa port as its default."""
-        body = (STATIC / "widget.js").read_text("utf-8").replace("__BKC_RASA_PORT__", str(settings.rasa_port))
         return response.text(
-            body, content_type="text/javascript; charset=utf-8", headers={"Cache-Control": "public, max-age=300"}
+            widget_js, content_type="text/javascript; charset=utf-8", headers={"Cache-Control": "public, max-age=300"}
         )
 
     @app.get("/health")

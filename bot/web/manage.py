@@ -8,7 +8,6 @@ cancelled or moved the sequence moves on and the link is spent (the new e-mail h
 
 from __future__ import annotations
 
-import asyncio
 import html
 import logging
 import re
@@ -33,12 +32,15 @@ from bot.links import check_manage_token
 from bot.runtime import vault
 from bot.settings import Settings
 from bot.texts import say
+from bot.web.threads import run
 
 log = logging.getLogger(__name__)
 BOOKING_RE = re.compile(r"^[0-9a-f]{32}$")
 
 
-def _page(lang: str, title: str, body: str, status: int = 200) -> response.HTTPResponse:
+def room_page(lang: str, title: str, body: str, status: int = 200) -> response.HTTPResponse:
+    """A small page for a visitor or an agent arriving from a link (cancel, reschedule, calendar
+    connect): never cached, no referrer (the link's token stays here)."""
     return response.html(
         f"<!doctype html><html lang={html.escape(lang)}><head><meta charset=utf-8>"
         "<meta name=viewport content='width=device-width,initial-scale=1'>"
@@ -58,9 +60,6 @@ def blueprint(settings: Settings) -> Blueprint:
     bp = Blueprint("manage")
     v = vault(settings)
 
-    async def run(fn: Any, *args: Any, **kwargs: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(None, lambda: fn(*args, **kwargs))
-
     def describe(b: dict[str, Any]) -> tuple[str, dict[str, str]]:
         lang = (b.get("locale") or "en").split("_")[0]
         tz = zone(b.get("timezone"))
@@ -79,7 +78,7 @@ def blueprint(settings: Settings) -> Blueprint:
         return await run(request.app.ctx.service.get_booking, booking_id), seq
 
     def invalid(lang: str = "en", title: str = "page_cancel_title") -> response.HTTPResponse:
-        return _page(lang, say(title, lang), _p(say("page_link_invalid", lang)), status=404)
+        return room_page(lang, say(title, lang), _p(say("page_link_invalid", lang)), status=404)
 
     def form_token(request: Request) -> tuple[str, dict[str, Any]]:
         form = request.form if request.content_type.startswith("application/x-www-form-urlencoded") else None
@@ -98,7 +97,7 @@ def blueprint(settings: Settings) -> Blueprint:
         lang, values = describe(b)
         title = say("page_cancel_title", lang)
         if b["status"] == "cancelled":
-            return _page(lang, title, _p(say("page_already_cancelled", lang)))
+            return room_page(lang, title, _p(say("page_already_cancelled", lang)))
         if b["status"] != "confirmed" or seq != b["sequence"]:
             return invalid(lang)
         form = (
@@ -106,7 +105,7 @@ def blueprint(settings: Settings) -> Blueprint:
             f"<input type=hidden name=t value='{html.escape(token, quote=True)}'>"
             f"<button type=submit>{html.escape(say('page_cancel_button', lang))}</button></form>"
         )
-        return _page(lang, title, _p(say("page_cancel_question", lang, **values)) + form)
+        return room_page(lang, title, _p(say("page_cancel_question", lang, **values)) + form)
 
     async def cancel(request: Request, booking_id: str) -> response.HTTPResponse:
         token, _form = form_token(request)
@@ -118,15 +117,15 @@ def blueprint(settings: Settings) -> Blueprint:
         try:
             await run(request.app.ctx.service.cancel, booking_id, sequence=seq)
         except AlreadyCancelled:
-            return _page(lang, title, _p(say("page_already_cancelled", lang)))
+            return room_page(lang, title, _p(say("page_already_cancelled", lang)))
         except BookingInPast:
-            return _page(lang, title, _p(say("page_meeting_past", lang)), status=409)
+            return room_page(lang, title, _p(say("page_meeting_past", lang)), status=409)
         except BookingNotFound:
             return invalid(lang)
         except ProviderError as exc:
             log.warning("cancel of %s failed at the provider: %s", booking_id, type(exc).__name__)
-            return _page(lang, title, _p(say("page_cancel_failed", lang)), status=503)
-        return _page(lang, title, _p(say("page_cancelled", lang, **values)))
+            return room_page(lang, title, _p(say("page_cancel_failed", lang)), status=503)
+        return room_page(lang, title, _p(say("page_cancelled", lang, **values)))
 
     # ---- reschedule -------------------------------------------------------------------------
     @bp.route("/booking/<booking_id:str>/reschedule", methods=["GET", "POST"])
@@ -145,7 +144,7 @@ def blueprint(settings: Settings) -> Blueprint:
         lang, _values = describe(b)
         title = say("page_reschedule_title", lang)
         if b["status"] == "cancelled":
-            return None, None, _page(lang, title, _p(say("page_already_cancelled", lang)))
+            return None, None, room_page(lang, title, _p(say("page_already_cancelled", lang)))
         if b["status"] != "confirmed" or seq != b["sequence"]:
             return None, None, invalid(lang, "page_reschedule_title")
         return b, seq, None
@@ -167,12 +166,12 @@ def blueprint(settings: Settings) -> Blueprint:
                 sequence=seq,
             )
         except BookingInPast:
-            return _page(lang, title, _p(say("meeting_started", lang)), status=409)
+            return room_page(lang, title, _p(say("meeting_started", lang)), status=409)
         except (BookingNotFound, AlreadyCancelled):
             return invalid(lang, "page_reschedule_title")
         head = (_p(say(notice, lang)) if notice else "") + _p(say("page_reschedule_intro", lang, **values))
         if not page.slots:
-            return _page(lang, title, head + _p(say("page_reschedule_none", lang)), status=status)
+            return room_page(lang, title, head + _p(say("page_reschedule_none", lang)), status=status)
         locale = b.get("locale") or "en"
         tz = zone(b.get("timezone"), page.queue.timezone)
 
@@ -197,7 +196,7 @@ def blueprint(settings: Settings) -> Blueprint:
             f"<p><a href='/booking/{booking_id}/reschedule?t={html.escape(token, quote=True)}&amp;after={later}'>"
             f"{html.escape(say('page_reschedule_later', lang))}</a></p>"
         )
-        return _page(lang, title, head + form, status=status)
+        return room_page(lang, title, head + form, status=status)
 
     async def move(request: Request, booking_id: str) -> response.HTTPResponse:
         token, form = form_token(request)
@@ -214,17 +213,17 @@ def blueprint(settings: Settings) -> Blueprint:
         except (SlotTaken, OfferExpired, SlotInPast, OfferNotFound):
             return await choose(request, booking_id, token, None, notice="page_reschedule_taken", status=409)
         except AlreadyCancelled:
-            return _page(lang, title, _p(say("page_already_cancelled", lang)))
+            return room_page(lang, title, _p(say("page_already_cancelled", lang)))
         except BookingInPast:
-            return _page(lang, title, _p(say("meeting_started", lang)), status=409)
+            return room_page(lang, title, _p(say("meeting_started", lang)), status=409)
         except BookingNotFound:
             return invalid(lang, "page_reschedule_title")
         except ProviderError as exc:
             log.warning("reschedule of %s failed at the provider: %s", booking_id, type(exc).__name__)
-            return _page(lang, title, _p(say("page_reschedule_failed", lang)), status=503)
+            return room_page(lang, title, _p(say("page_reschedule_failed", lang)), status=503)
         tz = zone(moved.timezone)
         when = f"{format_when(moved.start, moved.end, tz, moved.locale)} ({zone_label(tz, moved.locale)})"
-        return _page(lang, title, _p(say("page_rescheduled", lang, agent=moved.agent_name, when=when)))
+        return room_page(lang, title, _p(say("page_rescheduled", lang, agent=moved.agent_name, when=when)))
 
     return bp
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import html
-from functools import partial
 from typing import Any
 
 from sanic import Blueprint, response
@@ -14,6 +12,8 @@ from bot.calendars import connect, google, microsoft
 from bot.errors import ConnectError
 from bot.runtime import provider_config, vault
 from bot.settings import Settings
+from bot.web.manage import room_page
+from bot.web.threads import run
 
 LABELS = {"google": "Google Calendar", "microsoft": "Outlook calendar"}
 REASONS = {
@@ -24,13 +24,7 @@ MEETING = {"google": "Google Meet", "microsoft": "Microsoft Teams"}
 
 
 def page(title: str, body: str, status: int = 200) -> response.HTTPResponse:
-    return response.html(
-        "<!doctype html><html lang=en><head><meta charset=utf-8>"
-        "<meta name=viewport content='width=device-width,initial-scale=1'>"
-        f"<title>{html.escape(title)}</title><link rel=stylesheet href=/static/chat.css></head>"
-        f"<body><main class=room><h1>{html.escape(title)}</h1>{body}</main></body></html>",
-        status=status,
-    )
+    return room_page("en", title, body, status)
 
 
 def blueprint(settings: Settings) -> Blueprint:
@@ -38,9 +32,6 @@ def blueprint(settings: Settings) -> Blueprint:
 
     def redirect_uri(provider: str) -> str:
         return f"{settings.public_url}/oauth/{provider}/callback"
-
-    async def run(fn: Any, *args: Any) -> Any:
-        return await asyncio.get_running_loop().run_in_executor(None, partial(fn, *args))
 
     @bp.listener("before_server_start")
     async def keys(app: Any, _loop: Any) -> None:

@@ -121,13 +121,13 @@ def document(server_url: str | None = None) -> dict[str, Any]:
             "/static/{name}": {
                 "get": {
                     "operationId": "static",
-                    "summary": "Scripts and style sheets of the chat page and the chat widget",
+                    "summary": "Scripts and style sheets of the chat page, the chat widget and the portal",
                     "parameters": [
                         _path_param(
                             "name",
                             "File name (may contain '/'); only these exist. The socket.io client is copied "
                             "from node_modules by `make install`.",
-                            enum=["chat.js", "chat.css", "widget.css", "vendor/socket.io.min.js"],
+                            enum=list(web.STATIC_FILES),
                         )
                     ],
                     "responses": {
@@ -390,10 +390,6 @@ def _portal_paths() -> dict[str, Any]:
     slug = [_path_param("slug", "The queue id.")]
     not_found = {"404": _html("No such agent or queue.")}
     return {
-        "/portal/static/{name}": {"get": {
-            "operationId": "portal_static", "summary": "The portal's script and style sheet",
-            "parameters": [_path_param("name", "portal.js or portal.css")],
-            "responses": {"200": {"description": "The file."}, "404": _error("No such file.")}}},
         "/portal": {"get": _page_op("portal_home", "Redirect to the signed-in person's first page",
                                     extra={"302": {"description": "To the agent's calendar or the admin dashboard, "
                                                    "or to sign-in."}})},

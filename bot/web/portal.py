@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
-from typing import Any
+from functools import wraps
+from typing import Any, Awaitable, Callable
 from urllib.parse import urlsplit
 
 from sanic import Blueprint, response
@@ -46,12 +46,11 @@ from bot.web.portal_kit import (
     may_see_agent,
     page,
     post_button,
-    run,
     same_origin,
 )
+from bot.web.threads import run
 
 log = logging.getLogger(__name__)
-STATIC = Path(__file__).resolve().parent / "static"
 
 #: The token picker: what an agent can put in the invitation body, with sample values for
 #: the preview.
@@ -116,14 +115,6 @@ def blueprint(settings: Settings) -> Blueprint:
         resp.cookies[COOKIE] = token
         resp.cookies[COOKIE].update({"httponly": True, "samesite": "Strict", "path": "/portal", "secure": secure_cookie})
         return resp
-
-    # ---- static ----------------------------------------------------------------------------
-    @bp.get("/portal/static/<name:str>")
-    async def portal_static(_request: Request, name: str) -> response.HTTPResponse:
-        allowed = {"portal.js": "text/javascript", "portal.css": "text/css"}
-        if name not in allowed:
-            return response.json({"error": "not found"}, status=404)
-        return await response.file(STATIC / name, mime_type=f"{allowed[name]}; charset=utf-8")
 
     # ---- sign-in ---------------------------------------------------------------------------
     @bp.get("/portal")
@@ -218,27 +209,31 @@ def blueprint(settings: Settings) -> Blueprint:
 
         return await run(get)
 
-    async def agent_page(request: Request, agent_id: int) -> tuple[Agent, response.HTTPResponse | None]:
-        """The agent whose tab this is, or the page refusing it: another agent's (403), none (404)."""
-        who = request.ctx.who
-        if not may_see_agent(who, agent_id):
-            log.warning("account %s tried agent %s's pages", who.account_id, agent_id)
-            return None, forbidden(who)  # type: ignore[return-value]
-        agent = await load_agent(request, agent_id)
-        if agent is None:
-            return None, page("Not found", "<p>No such agent.</p>", who, status=404)  # type: ignore[return-value]
-        return agent, None
+    def agent_tab(handler: Callable[[Request, Agent], Awaitable[response.HTTPResponse]]) -> Any:
+        """An agent's tab: signed in (``guard``), the agent's own pages or an admin (else 403),
+        an agent that exists (else 404); the handler gets the loaded agent."""
+
+        @guard(settings)
+        @wraps(handler)
+        async def tab(request: Request, agent_id: int) -> response.HTTPResponse:
+            who = request.ctx.who
+            if not may_see_agent(who, agent_id):
+                log.warning("account %s tried agent %s's pages", who.account_id, agent_id)
+                return forbidden(who)
+            agent = await load_agent(request, agent_id)
+            if agent is None:
+                return page("Not found", "<p>No such agent.</p>", who, status=404)
+            return await handler(request, agent)
+
+        return tab
 
     def heading(who: Any, agent: Agent) -> str:
         return "" if who.agent_id == agent.id else f"<p class=muted>Agent: {e(agent.name)} ({e(agent.email)})</p>"
 
     @bp.route("/portal/agents/<agent_id:int>/calendar", methods=["GET", "POST"])
-    @guard(settings)
-    async def calendar_tab(request: Request, agent_id: int) -> response.HTTPResponse:
-        agent, refused = await agent_page(request, agent_id)
-        if refused is not None:
-            return refused
-        who = request.ctx.who
+    @agent_tab
+    async def calendar_tab(request: Request, agent: Agent) -> response.HTTPResponse:
+        who, agent_id = request.ctx.who, agent.id
         notice = None
         if request.method == "POST":
             if form_value(request, "do") != "disconnect":
@@ -279,12 +274,9 @@ def blueprint(settings: Settings) -> Blueprint:
         return page("Calendar", heading(who, agent) + state + offers, who, active="calendar", notice=notice)
 
     @bp.route("/portal/agents/<agent_id:int>/invitation", methods=["GET", "POST"])
-    @guard(settings)
-    async def invitation_tab(request: Request, agent_id: int) -> response.HTTPResponse:
-        agent, refused = await agent_page(request, agent_id)
-        if refused is not None:
-            return refused
-        who = request.ctx.who
+    @agent_tab
+    async def invitation_tab(request: Request, agent: Agent) -> response.HTTPResponse:
+        who, agent_id = request.ctx.who, agent.id
         error = notice = None
         subject, body, include = agent.invitation_subject, agent.invitation_body, agent.include_conference
         if request.method == "POST":
@@ -347,12 +339,9 @@ def blueprint(settings: Settings) -> Blueprint:
         )
 
     @bp.route("/portal/agents/<agent_id:int>/availability", methods=["GET", "POST"])
-    @guard(settings)
-    async def availability_tab(request: Request, agent_id: int) -> response.HTTPResponse:
-        agent, refused = await agent_page(request, agent_id)
-        if refused is not None:
-            return refused
-        who = request.ctx.who
+    @agent_tab
+    async def availability_tab(request: Request, agent: Agent) -> response.HTTPResponse:
+        who, agent_id = request.ctx.who, agent.id
         error = notice = None
         if request.method == "POST":
             try:
@@ -421,12 +410,9 @@ def blueprint(settings: Settings) -> Blueprint:
                     status=400 if error else 200)
 
     @bp.get("/portal/agents/<agent_id:int>/bookings")
-    @guard(settings)
-    async def bookings_tab(request: Request, agent_id: int) -> response.HTTPResponse:
-        agent, refused = await agent_page(request, agent_id)
-        if refused is not None:
-            return refused
-        who = request.ctx.who
+    @agent_tab
+    async def bookings_tab(request: Request, agent: Agent) -> response.HTTPResponse:
+        who, agent_id = request.ctx.who, agent.id
         rows = await run(_bookings_of, request.app.ctx.store, agent_id)
         now = datetime.now(timezone.utc)
         tz = zone(agent.timezone)

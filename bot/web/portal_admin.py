@@ -20,7 +20,8 @@ from bot.scheduling.routing import MODES, PERIODS
 from bot.settings import Settings
 from bot.store.models import Account, Agent, CalendarConnection, Queue, QueueMember, Webhook
 from bot.web.chart import fairness_svg
-from bot.web.portal_kit import HEADERS, csrf_field, e, form_value, guard, page, post_button, run
+from bot.web.portal_kit import HEADERS, csrf_field, e, form_value, guard, page, post_button
+from bot.web.threads import run
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,9 @@ Pages are server-rendered HTML with every value escaped; the only scripts are ou
 
 from __future__ import annotations
 
-import asyncio
 import hmac
 import html
-from functools import partial, wraps
+from functools import wraps
 from typing import Any, Awaitable, Callable
 from urllib.parse import quote, urlsplit
 
@@ -19,6 +18,7 @@ from sanic.request import Request
 
 from bot.accounts import Principal, principal
 from bot.settings import Settings
+from bot.web.threads import run
 
 COOKIE = "bot_portal"
 #: Pages of the portal: strict CSP, never framed, never cached.
@@ -38,10 +38,6 @@ Handler = Callable[..., Awaitable[response.HTTPResponse]]
 def e(value: Any) -> str:
     """Escape for HTML text and quoted attributes."""
     return html.escape("" if value is None else str(value), quote=True)
-
-
-async def run(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    return await asyncio.get_running_loop().run_in_executor(None, partial(fn, *args, **kwargs))
 
 
 def csrf_field(who: Principal) -> str:
@@ -104,8 +100,8 @@ def page(
     doc = (
         "<!doctype html><html lang=en><head><meta charset=utf-8>"
         "<meta name=viewport content='width=device-width,initial-scale=1'>"
-        f"<title>{e(title)} · Meeting booking</title><link rel=stylesheet href=/portal/static/portal.css>"
-        "<script src=/portal/static/portal.js defer></script></head><body>"
+        f"<title>{e(title)} · Meeting booking</title><link rel=stylesheet href=/static/portal.css>"
+        "<script src=/static/portal.js defer></script></head><body>"
         f"<header><a class=brand href=/portal>Meeting booking</a>{nav(who, active)}</header>"
         f"<main id=main><h1>{e(title)}</h1>{flash}{body}</main></body></html>"
     )
