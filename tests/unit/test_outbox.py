@@ -178,7 +178,7 @@ def crash_after_provider(monkeypatch):
         if name == "after-provider":
             raise Crash
 
-    monkeypatch.setattr(bot.booking, "_fault_point", fault)
+    monkeypatch.setattr(bot.booking.offering, "_fault_point", fault)
 
 
 def test_reconciler_confirms_a_booking_whose_event_was_made(service, store, settings, clock, crash_after_provider):
