@@ -89,7 +89,7 @@ def test_round_robin_credit_back_on_cancel(service, store, clock, credit_back):
     service.cancel(first.booking_id)
     with store.session() as s:
         q = s.execute(select(Queue)).scalar_one()
-        standing, _ = service._standing(s, q, service._members(s, q), clock.now)
+        standing, _ = service.offering.standing(s, q, service.offering.members(s, q), clock.now)
     counts = {m.name: m.count for m in standing}
     assert counts[first.agent_name] == (0 if credit_back else 1)
 

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot.booking import BookingService, Visitor, _blocks
+from bot.booking import BookingService, Visitor
+from bot.booking.model import blocks
 from bot.calendars.local import LocalCalendar
 from bot.errors import OfferExpired, OfferNotFound, ProviderUnavailable, SlotInPast, SlotTaken
 from bot.messages.outbox import FileOutbox
@@ -139,12 +140,12 @@ def test_database_refuses_overlapping_blocks_for_one_agent(service, store):
             s.flush()
             s.add_all(
                 BookingBlock(agent_id=agent, block_start=t, booking_id="f" * 32)
-                for t in _blocks(booked.start + timedelta(minutes=10), booked.end + timedelta(minutes=10))
+                for t in blocks(booked.start + timedelta(minutes=10), booked.end + timedelta(minutes=10))
             )
 
 
 def test_blocks_cover_unaligned_times():
-    assert _blocks(utc(2026, 1, 1, 9, 2), utc(2026, 1, 1, 9, 12)) == [
+    assert blocks(utc(2026, 1, 1, 9, 2), utc(2026, 1, 1, 9, 12)) == [
         utc(2026, 1, 1, 9, 0),
         utc(2026, 1, 1, 9, 5),
         utc(2026, 1, 1, 9, 10),

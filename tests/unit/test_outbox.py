@@ -17,7 +17,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select, update
 
-import bot.booking
+import bot.booking.holding
 from bot.booking import BookingService, Visitor
 from bot.calendars.local import LocalCalendar
 from bot.errors import ProviderUnavailable
@@ -178,7 +178,7 @@ def crash_after_provider(monkeypatch):
         if name == "after-provider":
             raise Crash
 
-    monkeypatch.setattr(bot.booking.offering, "_fault_point", fault)
+    monkeypatch.setattr(bot.booking.holding, "_fault_point", fault)
 
 
 def test_reconciler_confirms_a_booking_whose_event_was_made(service, store, settings, clock, crash_after_provider):

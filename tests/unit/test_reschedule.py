@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.booking import Visitor
-from bot.booking import _blocks as hold_blocks
+from bot.booking.model import blocks as hold_blocks
 from bot.errors import AlreadyCancelled, BookingInPast, BookingNotFound, OfferNotFound, ProviderUnavailable, SlotTaken
 from bot.messages.delivery import load_email
 from bot.messages.webhooks import add_webhook

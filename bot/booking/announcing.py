@@ -1,0 +1,117 @@
+"""Announcing a booking and its changes: the visitor's e-mail, the agent's notice, reminders and
+webhooks, all queued in the outbox inside the caller's transaction (so they go out exactly when
+the change is committed) and tried once right after the commit."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any, Mapping
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from bot.booking.context import Context
+from bot.booking.model import booking_json, reminder_minutes, visitor_of
+from bot.calendars.base import AgentRef
+from bot.i18n import zone
+from bot.messages.delivery import queue_email
+from bot.messages.email import Confirmation, build_agent_notice, build_reminder
+from bot.messages.webhooks import queue_event
+from bot.store.models import Agent, Booking, OutboxMessage
+
+
+class Announcer:
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
+    def confirmation(self, b: Booking, *, attach_ics: bool) -> Confirmation:
+        """What the e-mails about ``b`` say, with the signed links when the app serves the pages."""
+        visitor = visitor_of(b)
+        agent = b.agent
+        link = self.ctx.manage_link
+        return Confirmation(
+            booking_id=b.id,
+            agent_name=agent.name,
+            agent_email=agent.email,
+            visitor_email=b.visitor_email,
+            visitor_name=visitor.display_name,
+            start=b.start,
+            end=b.end,
+            timezone=zone(b.timezone),
+            locale=b.locale,
+            conference_url=b.conference_url,
+            subject_template=agent.invitation_subject,
+            body_template=agent.invitation_body,
+            person=visitor.token_person(),
+            company=visitor.token_company(),
+            attach_ics=attach_ics,
+            manage_url=link(b.id, b.sequence, b.start, b.end, "cancel") if link else None,
+            reschedule_url=(
+                link(b.id, b.sequence, b.start, b.end, "reschedule") if link and b.start > self.ctx.clock() else None
+            ),
+            sequence=b.sequence,
+        )
+
+    def announce(
+        self,
+        s: Session,
+        b: Booking,
+        c: Confirmation,
+        event: str,
+        visitor_mail: EmailMessage,
+        visitor_key: str,
+        *,
+        previous: tuple[datetime, datetime, AgentRef] | None = None,
+        extra: Mapping[str, Any] | None = None,
+    ) -> tuple[list[int], list[int]]:
+        """In the caller's transaction: the visitor's mail, the agent's notice and the webhooks
+        of ``booking.<event>``. Returns the outbox ids (mails, webhooks) to try once committed.
+
+        A reschedule (``previous`` = old start, end, agent) tells the agent it moved; if the
+        agent changed, the old agent hears it is cancelled and the new one that it is new."""
+        mail_from = self.ctx.mail_from
+        now = self.ctx.delivery.clock()
+        suffix = f":{b.sequence}" if previous is not None else ""  # a booking may move many times
+        mails = [queue_email(s, visitor_mail, key=f"{visitor_key}:{b.id}{suffix}", now=now).id]
+        agent_zone = zone(b.agent.timezone)
+        if previous is None:
+            notices = [("", build_agent_notice(event, c, agent_zone, mail_from))]
+        elif previous[2].id == b.agent_id:
+            notices = [("", build_agent_notice("rescheduled", c, agent_zone, mail_from, previous=previous[:2]))]
+        else:
+            old_agent = s.get(Agent, previous[2].id)
+            was = replace(c, start=previous[0], end=previous[1], agent_name=old_agent.name, agent_email=old_agent.email)
+            notices = [
+                (":old", build_agent_notice("cancelled", was, zone(old_agent.timezone), mail_from)),
+                (":new", build_agent_notice("created", c, agent_zone, mail_from)),
+            ]
+        for tag, notice in notices:
+            mails.append(queue_email(s, notice, key=f"agent:{b.id}:{event}{suffix}{tag}", now=now).id)
+        payload = {**booking_json(b), **(extra or {})}
+        hooks = queue_event(s, f"booking.{event}", payload, key=f"{b.id}:{event}{suffix}", now=now)
+        return mails, hooks
+
+    def kick(self, queued: tuple[list[int], list[int]]) -> None:
+        """Try the just-committed messages now (the worker retries whatever fails)."""
+        mails, hooks = queued
+        self.ctx.delivery.kick(mails)
+        self.ctx.delivery.kick(hooks, background=True)  # a slow endpoint must not hold up the chat
+
+    def queue_reminders(self, s: Session, b: Booking, c: Confirmation, now: datetime) -> None:
+        """Reminder e-mails at the queue's lead times before the start (none already past)."""
+        reminder = build_reminder(c, self.ctx.mail_from)
+        for minutes in reminder_minutes(b.queue.reminder_minutes):
+            due = b.start - timedelta(minutes=minutes)
+            if due > now:
+                queue_email(s, reminder, key=f"reminder:{b.id}:{b.sequence}:{minutes}", now=now, due=due)
+
+    @staticmethod
+    def drop_reminders(s: Session, booking_id: str) -> None:
+        s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.key.like(f"reminder:{booking_id}:%"), OutboxMessage.status == "pending")
+            .values(status="cancelled")
+            .execution_options(synchronize_session=False)
+        )

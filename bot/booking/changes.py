@@ -1,0 +1,112 @@
+"""After the booking: finding a visitor's bookings and cancelling one.
+
+Every change is checked against the booking's ``sequence``: a signed link carries the sequence
+it was sent with, and once the booking changes (cancelled, moved) older links do nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from bot.booking.announcing import Announcer
+from bot.booking.context import Context
+from bot.booking.model import booking_json, log, ref
+from bot.errors import AlreadyCancelled, BookingInPast, BookingNotFound, ProviderUnavailable
+from bot.messages.email import build_cancellation
+from bot.store.models import Booking, BookingBlock
+
+
+def confirmed(s: Session, booking_id: str | None, sequence: int | None = None) -> Booking:
+    """The confirmed booking, else BookingNotFound (none, not confirmed, or a ``sequence`` from
+    a link sent before a change) or AlreadyCancelled."""
+    b = s.get(Booking, booking_id) if isinstance(booking_id, str) and len(booking_id) <= 32 else None
+    if b is None or (sequence is not None and sequence != b.sequence and b.status != "cancelled"):
+        raise BookingNotFound("no such booking")
+    if b.status == "cancelled":
+        raise AlreadyCancelled("the meeting was cancelled")
+    if b.status != "confirmed":
+        raise BookingNotFound("no such booking")
+    return b
+
+
+def movable(s: Session, booking_id: str | None, now: datetime, sequence: int | None = None) -> Booking:
+    """The confirmed booking that has not started yet (see :func:`confirmed`), else BookingInPast."""
+    b = confirmed(s, booking_id, sequence)
+    if b.start <= now:
+        raise BookingInPast("the meeting has started")
+    return b
+
+
+class Changes:
+    def __init__(self, ctx: Context, announcer: Announcer):
+        self.ctx = ctx
+        self.announcer = announcer
+
+    def get_booking(self, booking_id: str) -> dict[str, Any] | None:
+        with self.ctx.store.session() as s:
+            b = s.get(Booking, booking_id) if isinstance(booking_id, str) and len(booking_id) <= 32 else None
+            return None if b is None else {**booking_json(b), "sequence": b.sequence}
+
+    def find_bookings(
+        self, *, conversation_id: str | None = None, email: str | None = None, code: str | None = None
+    ) -> list[dict[str, Any]]:
+        """The visitor's upcoming confirmed bookings, soonest first: those made in this
+        conversation, or the one whose booking code (the whole code, or at least its first 8
+        characters) and visitor e-mail both match. Anything else finds nothing."""
+        now = self.ctx.clock()
+        query = select(Booking).where(Booking.status == "confirmed", Booking.end > now)
+        if conversation_id:
+            query = query.where(Booking.conversation_id == conversation_id)
+        else:
+            code = (code or "").strip().lower()
+            email = (email or "").strip().lower()
+            if not (8 <= len(code) <= 32 and all(ch in "0123456789abcdef" for ch in code) and "@" in email):
+                return []
+            query = query.where(Booking.id.like(f"{code}%"), func.lower(Booking.visitor_email) == email)
+        with self.ctx.store.session() as s:
+            rows = s.execute(query.order_by(Booking.start).limit(10)).scalars().all()
+            if not conversation_id and len(rows) != 1:
+                return []  # an ambiguous short code identifies nobody
+            return [{**booking_json(b), "sequence": b.sequence} for b in rows]
+
+    def cancel(self, booking_id: str, *, sequence: int | None = None) -> dict[str, Any]:
+        """Cancel a confirmed booking: the provider event first (so a failure changes nothing),
+        then, in one transaction, the booking, its hold, the visitor's notice (ICS CANCEL when
+        we sent the invitation), the agent's notice and the webhooks.
+
+        ``sequence`` (from a signed link) must match: a link from before a change does nothing.
+        """
+        now = self.ctx.clock()
+        with self.ctx.store.session() as s:
+            b = confirmed(s, booking_id, sequence)
+            if b.end <= now:
+                raise BookingInPast("the meeting is over")
+            agent, provider_name, event_id, seq = ref(b.agent), b.provider, b.provider_event_id, b.sequence
+        provider = self.ctx.providers.get(provider_name)
+        if provider is None:
+            raise ProviderUnavailable(f"provider {provider_name!r} is not configured", provider=provider_name)
+        if event_id:
+            provider.cancel_event(agent, event_id)  # a missing event is fine; an outage raises
+        announcer = self.announcer
+        with self.ctx.store.session() as s:
+            res = s.execute(
+                update(Booking)
+                .where(Booking.id == booking_id, Booking.status == "confirmed", Booking.sequence == seq)
+                .values(status="cancelled", cancelled_at=now, updated_at=now, sequence=seq + 1)
+                .execution_options(synchronize_session=False)
+            )
+            if res.rowcount != 1:  # cancelled (or changed) by someone else meanwhile
+                raise AlreadyCancelled("already cancelled")
+            s.execute(delete(BookingBlock).where(BookingBlock.booking_id == booking_id))
+            announcer.drop_reminders(s, booking_id)
+            b = s.get(Booking, booking_id)
+            c = announcer.confirmation(b, attach_ics=not provider.sends_invitations)
+            queued = announcer.announce(s, b, c, "cancelled", build_cancellation(c, self.ctx.mail_from), "cancellation")
+            result = booking_json(b)
+        log.info("booking %s cancelled", booking_id)
+        announcer.kick(queued)
+        return result

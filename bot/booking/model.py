@@ -1,0 +1,220 @@
+"""What the parts of the booking service share: the values they hand out (offers, bookings,
+visitors), the public shape of a booking (contract 5 of DESIGN.md) and small helpers that read
+no database and call no provider."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any, Mapping
+
+from bot.calendars.base import AgentRef, CalendarProvider, EventRequest
+from bot.messages.tokens import render_text
+from bot.store.models import BLOCK_MINUTES, Agent, Booking
+
+log = logging.getLogger("bot.booking")
+
+#: Statuses of a booking that hold the agent's time.
+HOLDING = ("pending", "confirmed")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class QueueInfo:
+    slug: str
+    name: str
+    timezone: str
+
+
+@dataclass(frozen=True)
+class OfferedSlot:
+    id: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class OfferPage:
+    queue: QueueInfo
+    slots: list[OfferedSlot]
+
+
+@dataclass(frozen=True)
+class Visitor:
+    email: str
+    first_name: str | None = None
+    last_name: str | None = None
+    company_name: str | None = None
+    person: Mapping[str, Any] | None = None
+    company: Mapping[str, Any] | None = None
+    timezone: str = "UTC"
+    locale: str = "en"
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or self.email
+
+    def token_person(self) -> dict[str, Any]:
+        person = dict(self.person or {})
+        person.update(
+            {
+                k: v
+                for k, v in (("first_name", self.first_name), ("last_name", self.last_name), ("email", self.email))
+                if v
+            }
+        )
+        return person
+
+    def token_company(self) -> dict[str, Any]:
+        company = dict(self.company or {})
+        if self.company_name:
+            company["name"] = self.company_name
+        return company
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    booking_id: str
+    agent_name: str
+    agent_email: str
+    start: datetime
+    end: datetime
+    conference_url: str | None
+    timezone: str
+    locale: str
+
+
+@dataclass(frozen=True)
+class AgentRow:
+    """What the booking path needs of a queue member, read in two plain queries."""
+
+    id: int
+    email: str
+    name: str
+    timezone: str
+    provider: str
+    include_conference: bool
+    invitation_subject: str
+    invitation_body: str
+    max_meetings_per_day: int | None
+    buffer_before_minutes: int
+    buffer_after_minutes: int
+    min_notice_minutes: int
+    weight: int
+    weekly: dict[int, list[tuple[int, int]]]
+
+
+def blocks(start: datetime, end: datetime) -> list[datetime]:
+    """The ``booking_blocks`` rows that hold ``[start, end)``."""
+    step = timedelta(minutes=BLOCK_MINUTES)
+    # Align down to the block grid so any two overlapping bookings share at least one block.
+    epoch = datetime(2000, 1, 1, tzinfo=timezone.utc)
+    t = epoch + ((start - epoch) // step) * step
+    out = []
+    while t < end:
+        out.append(t)
+        t += step
+    return out
+
+
+def ref(agent: Agent | AgentRow) -> AgentRef:
+    return AgentRef(id=agent.id, email=agent.email, name=agent.name)
+
+
+def event_request(
+    key: str,
+    agent: AgentRow,
+    start: datetime,
+    end: datetime,
+    email: str,
+    name: str,
+    person: Mapping[str, Any],
+    company: Mapping[str, Any],
+) -> EventRequest:
+    """The calendar event for a visitor, its summary and description rendered from the agent's
+    invitation with the visitor's person and company tokens."""
+    ctx = {"person": person, "company": company, "agent": {"name": agent.name, "email": agent.email}}
+    return EventRequest(
+        idempotency_key=key,
+        agent=ref(agent),
+        start=start,
+        end=end,
+        summary=" ".join(render_text(agent.invitation_subject, ctx).split()),
+        description=render_text(agent.invitation_body, ctx),
+        attendee_email=email,
+        attendee_name=name,
+        with_conference=agent.include_conference,
+    )
+
+
+def cancel_quietly(provider: CalendarProvider, agent: AgentRow | Agent, event_id: str) -> None:
+    """Remove an event we just made and no longer want; a failure is logged, never raised."""
+    try:
+        provider.cancel_event(ref(agent), event_id)
+    except Exception as exc:
+        log.error("could not remove provider event %s of agent %s: %s", event_id, agent.id, type(exc).__name__)
+
+
+def result(b: Booking, agent: Agent | AgentRow) -> BookingResult:
+    return BookingResult(b.id, agent.name, agent.email, b.start, b.end, b.conference_url, b.timezone, b.locale)
+
+
+def visitor_of(b: Booking) -> Visitor:
+    return Visitor(
+        email=b.visitor_email,
+        first_name=b.visitor_first_name,
+        last_name=b.visitor_last_name,
+        company_name=b.company_name,
+        person=b.person or {},
+        company=b.company or {},
+        timezone=b.timezone,
+        locale=b.locale,
+    )
+
+
+def reminder_minutes(value: str | None) -> list[int]:
+    """"1440,60" → [1440, 60]; anything that is not a lead time between 5 minutes and a week is
+    ignored, so a typo never blocks a booking."""
+    out = []
+    for part in (value or "").split(","):
+        part = part.strip()
+        if part.isdigit() and 5 <= int(part) <= 7 * 24 * 60:
+            out.append(int(part))
+    return sorted(set(out), reverse=True)
+
+
+def iso(t: datetime | None) -> str | None:
+    return None if t is None else t.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+#: Contract 5 of DESIGN.md: fields every booking in `python -m bot bookings --json` has.
+CONTRACT_FIELDS = (
+    "id", "status", "queue", "agent_email", "visitor_email", "start", "end", "timezone", "locale", "conference_url",
+)  # fmt: skip
+
+
+def booking_json(b: Booking) -> dict[str, Any]:
+    """Contract 5 of DESIGN.md: the public shape of a booking."""
+    return {
+        "id": b.id,
+        "status": b.status,
+        "queue": b.queue.slug,
+        "agent_email": b.agent.email,
+        "agent_name": b.agent.name,
+        "visitor_email": b.visitor_email,
+        "visitor_first_name": b.visitor_first_name,
+        "visitor_last_name": b.visitor_last_name,
+        "company": b.company_name,
+        "start": iso(b.start),
+        "end": iso(b.end),
+        "timezone": b.timezone,
+        "locale": b.locale,
+        "conference_url": b.conference_url,
+        "provider": b.provider,
+        "created_at": iso(b.created_at),
+        "failure_reason": b.failure_reason,
+    }
