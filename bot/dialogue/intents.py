@@ -1,0 +1,64 @@
+"""The last word on the intent of a message: the classifier proposes, the words decide.
+
+The intents that start something — stop the booking, cancel or move a meeting — are taken only
+when the message says so (bot.dialogue.lexicon); otherwise the next intent the classifier
+ranked is taken, or "not understood" (``nlu_fallback``), which inside the booking form makes the
+message the answer to the question asked. A request for a meeting that the classifier was not
+sure of ("I'd like to book another meeting") is taken as one when nothing in it cancels or
+moves. Pure: ``bot.rasa_ext.intent_guard`` runs it inside Rasa's NLU pipeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from bot.dialogue.lexicon import is_explicit_stop, says_book, says_cancel, says_move, says_resume
+
+FALLBACK = "nlu_fallback"
+
+#: intent → the evidence it needs in the text.
+NEEDS_WORDS: dict[str, Callable[[str], bool]] = {
+    "stop": is_explicit_stop,
+    "cancel_meeting": says_cancel,
+    "reschedule_meeting": says_move,
+}
+
+
+@dataclass(frozen=True)
+class Decision:
+    intent: str
+    confidence: float
+    reason: str  # "" when the classifier's intent stands
+
+
+def _evidenced(name: str, text: str) -> bool:
+    check = NEEDS_WORDS.get(name)
+    return check is None or check(text)
+
+
+def decide(text: str, intent: str, confidence: float, ranking: list[tuple[str, float]], threshold: float) -> Decision:
+    """The intent to act on. ``ranking`` is the classifier's (name, confidence), best first."""
+    text = text or ""
+    if text.startswith("/"):  # a button payload names its intent itself
+        return Decision(intent, confidence, "")
+    scores = dict(ranking)
+    changes_booking = says_cancel(text) or says_move(text)
+    if intent in NEEDS_WORDS and not _evidenced(intent, text):
+        if says_book(text) and not changes_booking:
+            return Decision("book_meeting", scores.get("book_meeting", confidence), f"{intent} without its words")
+        for name, score in ranking:
+            if name in (intent, FALLBACK) or not _evidenced(name, text):
+                continue
+            if score >= threshold:
+                return Decision(name, score, f"{intent} without its words")
+            break
+        return Decision(FALLBACK, confidence, f"{intent} without its words")
+    if intent == FALLBACK or confidence < threshold:
+        if is_explicit_stop(text):
+            return Decision("stop", scores.get("stop", confidence), "an explicit stop phrase")
+        if says_resume(text) and not changes_booking:
+            return Decision("affirm", scores.get("affirm", confidence), "a resume phrase")
+        if says_book(text) and not changes_booking:
+            return Decision("book_meeting", scores.get("book_meeting", confidence), "a request for a meeting")
+    return Decision(intent, confidence, "")

@@ -1,0 +1,81 @@
+"""The intent guard (bot/dialogue/intents.py): intents that start something need their words."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.dialogue.intents import decide
+from bot.dialogue.lexicon import is_explicit_stop, says_book, says_cancel, says_move
+
+T = 0.6
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["stop", "Stop!", "no thanks, forget it", "please cancel the booking", "laisse tomber", "arrete",
+     "vergiss es", "nein danke", "olvidalo", "ya no, gracias", "esquece", "lascia perdere", "ok never mind"],
+)
+def test_explicit_stop_phrases(text):
+    assert is_explicit_stop(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Ferrero", "Ferrari Srl", "Fernández SL", "Basta Pasta", "Stop & Shop", "Cancel Group Ltd",
+     "una cita para el martes", "Para Consulting", "Nada Ltd", "Acme stopwatch"],
+)
+def test_names_with_stop_words_are_not_stops(text):
+    assert not is_explicit_stop(text)
+
+
+def test_a_stop_without_its_words_is_not_a_stop():
+    d = decide("Ferrero", "stop", 0.91, [("stop", 0.91), ("greet", 0.05)], T)
+    assert d.intent == "nlu_fallback" and d.reason
+
+
+def test_a_new_booking_with_a_time_is_not_a_move():
+    for text in ["Hallo, ich hätte gern einen Termin am Freitag gegen 14 Uhr", "hi, I'd like to book a demo"]:
+        d = decide(text, "reschedule_meeting", 0.7, [("reschedule_meeting", 0.7), ("book_meeting", 0.25)], T)
+        assert d.intent == "book_meeting", text
+
+
+def test_a_real_move_and_cancel_stand():
+    assert decide("can we move my meeting to friday?", "reschedule_meeting", 0.8, [], T).intent == "reschedule_meeting"
+    assert decide("ich muss den Termin verschieben", "reschedule_meeting", 0.8, [], T).intent == "reschedule_meeting"
+    assert decide("please cancel my appointment", "cancel_meeting", 0.8, [], T).intent == "cancel_meeting"
+    assert decide("je dois annuler notre rdv", "cancel_meeting", 0.8, [], T).intent == "cancel_meeting"
+
+
+def test_questions_about_the_meeting_never_cancel():
+    d = decide("how long is the meeting?", "cancel_meeting", 0.7, [("cancel_meeting", 0.7), ("ask_time", 0.2)], T)
+    assert d.intent == "nlu_fallback"
+
+
+def test_next_ranked_intent_taken_when_confident():
+    d = decide("hello there", "stop", 0.65, [("stop", 0.65), ("greet", 0.62)], T)
+    assert d.intent == "greet"
+
+
+def test_an_unsure_request_for_another_meeting_is_a_booking():
+    ranking = [("nlu_fallback", 0.6), ("reschedule_meeting", 0.51), ("book_meeting", 0.48)]
+    d = decide("I'd like to book another meeting", "nlu_fallback", 0.6, ranking, T)
+    assert d.intent == "book_meeting"
+
+
+def test_an_unsure_explicit_stop_and_resume():
+    assert decide("ok forget it", "nlu_fallback", 0.6, [], T).intent == "stop"
+    assert decide("ok actually let's do it now", "nlu_fallback", 0.6, [], T).intent == "affirm"
+
+
+def test_payloads_pass_untouched():
+    assert decide('/choose_slot{"slot_id":"x"}', "choose_slot", 1.0, [], T).intent == "choose_slot"
+
+
+def test_lexicon_reads_folded_text():
+    assert says_move("Können wir den Termin auf nächste Woche verschieben?")
+    assert says_move("je voudrais deplacer le rendez-vous")
+    assert says_cancel("quiero cancelar la reunión")
+    assert says_cancel("vorrei disdire l'appuntamento")
+    assert says_book("quero marcar uma reunião")
+    assert not says_move("can I book a demo next Tuesday afternoon?")
+    assert not says_cancel("how long is the meeting?")
