@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -33,33 +34,46 @@ def pick_page(
     count: int,
     *,
     after: datetime | None = None,
-    within: Interval | None = None,
+    within: Interval | Sequence[Interval] | None = None,
     tz: ZoneInfo,
     spread: bool = True,
 ) -> list[Slot]:
-    """The earliest ``count`` slots after ``after`` (inside ``within``), spread out.
+    """The earliest ``count`` slots after ``after`` (inside ``within``: one window, or several —
+    a visitor's working days, "after 3pm" on each weekday), spread out.
 
     Spread: starts at least an hour (or a meeting length) apart and at most three per day in
     the visitor's zone; when that leaves the page short, the earliest remaining slots fill it.
     """
-    lo, hi = avail.index_range(after, within)
+    candidates = _candidates(avail, after, within)
     if not spread:
-        return [avail.slot(i) for i in range(lo, min(hi, lo + count))]
+        return [avail.slot(i) for i in candidates[:count]]
     gap = max(60, avail.meeting_minutes)
     chosen: list[int] = []
     per_day: dict[date, int] = {}
     last = None
-    i = lo
-    while i < hi and len(chosen) < count:
+    for i in candidates:
+        if len(chosen) >= count:
+            break
         start = int(avail.starts[i])
         day = from_minute(start).astimezone(tz).date()
         if (last is None or start - last >= gap) and per_day.get(day, 0) < MAX_PER_DAY:
             chosen.append(i)
             per_day[day] = per_day.get(day, 0) + 1
             last = start
-        i += 1
     if len(chosen) < count:
         taken = set(chosen)
-        extra = [j for j in range(lo, min(hi, lo + count * 4)) if j not in taken]
+        extra = [j for j in candidates[: count * 4] if j not in taken]
         chosen = sorted(chosen + extra[: count - len(chosen)])
     return [avail.slot(j) for j in chosen]
+
+
+def _candidates(avail: Availability, after: datetime | None, within: Interval | Sequence[Interval] | None) -> list[int]:
+    """Indices of the slot starts after ``after`` inside any of the windows, in time order."""
+    if within is None or isinstance(within, Interval):
+        lo, hi = avail.index_range(after, within)
+        return list(range(lo, hi))
+    out: set[int] = set()
+    for w in within:
+        lo, hi = avail.index_range(after, w)
+        out.update(range(lo, hi))
+    return sorted(out)

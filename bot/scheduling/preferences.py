@@ -1,0 +1,119 @@
+"""A visitor's time preference, kept in the conversation, and the windows it stands for.
+
+Everything here is wall-clock time in the visitor's zone ("Tuesday afternoon", "not before 9")
+turned into UTC windows only at the edge (``windows``), so a zone the visitor names later
+("I'm in Chicago actually") re-reads the same words in the new zone, DST-safe. Pure: ``now``
+and the zone are parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.scheduling.intervals import Interval
+
+DAY = 24 * 60
+#: A visitor's working day when they say nothing (a queue may set its own).
+WORKDAY = (8 * 60, 19 * 60)
+WORKDAYS = frozenset(range(5))  # Monday..Friday
+#: Around an exact time ("Wednesday at 3pm"): from an hour before to two hours after.
+AROUND = (60, 120)
+
+
+@dataclass(frozen=True)
+class TimePref:
+    """What the visitor asked for, in their zone. ``None`` fields were not said.
+
+    ``first``/``last``: the days (inclusive); ``lo``/``hi``: minutes of the day a meeting may
+    start from / must end by; ``at``: a start time asked for; ``bound``: lo/hi came from "after
+    3pm"-style bounds, which hold across later changes of day ("...and Thursday?").
+    """
+
+    first: date | None = None
+    last: date | None = None
+    lo: int | None = None
+    hi: int | None = None
+    at: int | None = None
+    bound: bool = False
+
+    def is_empty(self) -> bool:
+        return self.first is None and self.lo is None and self.hi is None and self.at is None
+
+    def merged_onto(self, old: TimePref | None) -> TimePref:
+        """This newer preference, keeping what it does not replace of ``old``: new hours keep
+        the earlier days ("Thursday" … "after 3pm would be best"); a new day keeps an earlier
+        bound ("not before 9" … "and Thursday?") but not an earlier day part or exact time."""
+        if old is None or old.is_empty():
+            return self
+        has_hours = self.lo is not None or self.hi is not None or self.at is not None
+        first, last = (self.first, self.last) if self.first is not None else (old.first, old.last)
+        if has_hours:
+            return replace(self, first=first, last=last)
+        if old.bound:
+            return replace(self, first=first, last=last, lo=old.lo, hi=old.hi, bound=True)
+        return replace(self, first=first, last=last)
+
+    def to_slot(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["first"] = self.first.isoformat() if self.first else None
+        d["last"] = self.last.isoformat() if self.last else None
+        return d
+
+    @classmethod
+    def from_slot(cls, value: Any) -> TimePref | None:
+        if not isinstance(value, dict):
+            return None
+        try:
+            first = date.fromisoformat(value["first"]) if value.get("first") else None
+            last = date.fromisoformat(value["last"]) if value.get("last") else first
+            ints = {k: _minute(value.get(k)) for k in ("lo", "hi", "at")}
+        except (KeyError, TypeError, ValueError):
+            return None
+        return cls(first=first, last=last, bound=bool(value.get("bound")), **ints)
+
+
+def _minute(value: Any) -> int | None:
+    if value is None:
+        return None
+    m = int(value)
+    if not 0 <= m <= DAY:
+        raise ValueError(f"minute of day out of range: {m}")
+    return m
+
+
+def _local(day: date, minute: int, tz: ZoneInfo) -> datetime:
+    # Wall-clock arithmetic in the visitor's zone, then UTC: right on DST days too.
+    return (datetime(day.year, day.month, day.day) + timedelta(minutes=minute)).replace(tzinfo=tz)
+
+
+def day_windows(
+    first: date, last: date, lo: int, hi: int, tz: ZoneInfo, weekdays: frozenset[int] | None = None
+) -> list[Interval]:
+    out = []
+    day = first
+    while day <= last:
+        if (weekdays is None or day.weekday() in weekdays) and hi > lo:
+            out.append(Interval(_local(day, lo, tz), _local(day, hi, tz)).utc())
+        day += timedelta(days=1)
+    return out
+
+
+def windows(pref: TimePref | None, tz: ZoneInfo, now: datetime, horizon_days: int) -> list[Interval]:
+    """The UTC windows ``pref`` stands for between now and the booking horizon. Without days,
+    the visitor's working days; without hours, the visitor's working day — a receptionist offers
+    "after 3pm" on the next weekdays, and "Saturday" on Saturday, but not at 3 in the morning."""
+    today = now.astimezone(tz).date()
+    horizon = today + timedelta(days=horizon_days)
+    pref = pref or TimePref()
+    first = max(pref.first or today, today)
+    last = min(pref.last or pref.first or horizon, horizon)
+    weekdays = None if pref.first is not None else WORKDAYS
+    if pref.at is not None:
+        lo, hi = max(0, pref.at - AROUND[0]), min(DAY, pref.at + AROUND[1])
+    else:
+        lo = pref.lo if pref.lo is not None else (0 if pref.hi is not None and pref.hi < WORKDAY[0] else WORKDAY[0])
+        hi = pref.hi if pref.hi is not None else (DAY if pref.lo is not None and pref.lo >= WORKDAY[1] else WORKDAY[1])
+    return day_windows(first, last, lo, hi, tz, weekdays)
