@@ -1,4 +1,4 @@
-"""Intent accuracy per language on the held-out test sets (tests/nlu/<lang>.yml).
+"""Intent accuracy per language on the held-out test sets (tests/nlu/<lang>/<topic>.yml).
 
 Run after `rasa test nlu --nlu tests/nlu --out results/nlu` (make test does both). Prints a
 table, writes results/nlu/accuracy.json, and exits 1 when any language is below the floor.
@@ -35,13 +35,17 @@ def main(results: Path = ROOT / "results" / "nlu") -> int:
     wrong = {(e["text"], e["intent"]) for e in errors}
     report = {}
     print(f"{'language':<10}{'examples':>10}{'correct':>10}{'accuracy':>10}")
-    for path in sorted((ROOT / "tests" / "nlu").glob("*.yml")):
-        items = examples(path)
+    for folder in sorted(p for p in (ROOT / "tests" / "nlu").iterdir() if p.is_dir()):
+        # The folder is the language; its topic files (and any subfolders) are read together.
+        items = [item for path in sorted(folder.rglob("*.yml")) for item in examples(path)]
+        if not items:
+            continue
+        lang = folder.name
         bad = sum(1 for item in items if item in wrong)
         acc = 1 - bad / len(items)
-        report[path.stem] = {"examples": len(items), "correct": len(items) - bad, "accuracy": round(acc, 4)}
+        report[lang] = {"examples": len(items), "correct": len(items) - bad, "accuracy": round(acc, 4)}
         flag = "" if acc >= TARGET else ("  below target" if acc >= FLOOR else "  BELOW FLOOR")
-        print(f"{path.stem:<10}{len(items):>10}{len(items) - bad:>10}{acc:>10.1%}{flag}")
+        print(f"{lang:<10}{len(items):>10}{len(items) - bad:>10}{acc:>10.1%}{flag}")
     (results / "accuracy.json").write_text(json.dumps(report, indent=2))
     failing = [lang for lang, r in report.items() if r["accuracy"] < FLOOR]
     if failing:
