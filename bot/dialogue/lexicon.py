@@ -85,8 +85,8 @@ MOVE = [
     "spost", "rimand", "rinvi", "riprogramm", "anticip", "altro giorno", "altro orario", "modificar",
 ]
 
-#: A request for a (new) meeting: a booking verb, or a wish and a meeting noun. A noun alone
-#: is not one: "how long is the meeting?" asks about it.
+#: A request for a (new) meeting: a meeting noun with a booking verb or a wish. A noun alone is
+#: not one ("how long is the meeting?" asks about it), nor a verb alone ("book me a flight").
 BOOK_VERBS = [
     "book", "schedul", "set up a", "arrange a", "reserv",
     "prendre rendez", "prendre un rendez", "prendre rdv", "planifier", "organiser un",
@@ -155,7 +155,7 @@ def says_move(text: str) -> bool:
 
 
 def says_book(text: str) -> bool:
-    return _has(BOOK_VERBS, text) or (_has(WISH, text) and _has(MEETING, text))
+    return _has(MEETING, text) and (_has(BOOK_VERBS, text) or _has(WISH, text))
 
 
 def says_resume(text: str) -> bool:

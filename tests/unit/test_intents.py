@@ -79,3 +79,5 @@ def test_lexicon_reads_folded_text():
     assert says_book("quero marcar uma reunião")
     assert not says_move("can I book a demo next Tuesday afternoon?")
     assert not says_cancel("how long is the meeting?")
+    assert not says_book("how long is the meeting?")
+    assert not says_book("book me a flight to Paris")
