@@ -1,4 +1,4 @@
-"""action_ask_company: the booking form's question for `company` (text `ask_company` in bot/texts.py)."""
+"""action_ask_company: the booking form's question for `company` (text `ask_company` in bot/i18n/texts.py)."""
 
 from actions.common import AskAction
 

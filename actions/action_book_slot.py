@@ -10,7 +10,6 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import apply, call, context_events, lang, offer, visitor
-from bot import runtime
 from bot.errors import (
     AlreadyCancelled,
     BookingError,
@@ -22,7 +21,8 @@ from bot.errors import (
     SlotTaken,
 )
 from bot.i18n import format_when, zone, zone_label
-from bot.texts import say
+from bot.i18n.texts import say
+from bot.ops import runtime
 
 log = logging.getLogger(__name__)
 

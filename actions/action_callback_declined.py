@@ -1,4 +1,4 @@
-"""action_callback_declined: says `callback_declined` (bot/texts.py) in the visitor's language."""
+"""action_callback_declined: says `callback_declined` (bot/i18n/texts.py) in the visitor's language."""
 
 from actions.common import SayAction
 

@@ -14,9 +14,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.action_manage_booking import when_of
 from actions.common import apply, call, context_events, lang
-from bot import runtime
 from bot.errors import AlreadyCancelled, BookingInPast, BookingNotFound, ProviderError
-from bot.texts import say
+from bot.i18n.texts import say
+from bot.ops import runtime
 
 log = logging.getLogger(__name__)
 

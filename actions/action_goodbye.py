@@ -1,4 +1,4 @@
-"""action_goodbye: says `goodbye` (bot/texts.py) in the visitor's language."""
+"""action_goodbye: says `goodbye` (bot/i18n/texts.py) in the visitor's language."""
 
 from actions.common import SayAction
 

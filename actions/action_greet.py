@@ -1,4 +1,4 @@
-"""action_greet: says `greet` (bot/texts.py) in the visitor's language."""
+"""action_greet: says `greet` (bot/i18n/texts.py) in the visitor's language."""
 
 from actions.common import SayAction
 

@@ -18,11 +18,11 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import apply, call, context_events, lang, show_offers
-from bot import runtime
+from bot.dialogue.visitor import clean_email
 from bot.errors import BookingError
 from bot.i18n import format_when, zone, zone_label
-from bot.texts import say
-from bot.visitor import clean_email
+from bot.i18n.texts import say
+from bot.ops import runtime
 
 log = logging.getLogger(__name__)
 

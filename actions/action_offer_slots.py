@@ -11,10 +11,10 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import apply, call, context_events, cursor, lang, offer
-from bot import runtime
 from bot.i18n import format_window, zone
+from bot.i18n.texts import say
 from bot.i18n.timeprefs import parse_window
-from bot.texts import say
+from bot.ops import runtime
 
 
 class ActionOfferSlots(Action):

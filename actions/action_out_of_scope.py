@@ -1,4 +1,4 @@
-"""action_out_of_scope: says `out_of_scope` (bot/texts.py) in the visitor's language."""
+"""action_out_of_scope: says `out_of_scope` (bot/i18n/texts.py) in the visitor's language."""
 
 from actions.common import SayAction
 

@@ -9,9 +9,9 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import apply, call, context_events, lang, visitor
-from bot import runtime
 from bot.errors import BotError
-from bot.texts import say
+from bot.i18n.texts import say
+from bot.ops import runtime
 
 
 class ActionRequestCallback(Action):

@@ -12,7 +12,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.common import apply, context_events, lang, offer
 from bot.i18n import zone_label
 from bot.i18n.places import find_zone
-from bot.texts import say
+from bot.i18n.texts import say
 
 
 class ActionSetTimezone(Action):

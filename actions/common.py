@@ -12,13 +12,13 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import runtime
 from bot.booking import OfferPage, Visitor
+from bot.dialogue.visitor import VisitorMeta, parse_metadata
 from bot.errors import BotError
 from bot.i18n import format_slot, zone, zone_label
 from bot.i18n.detect import detect_language, requested_language
-from bot.texts import say
-from bot.visitor import VisitorMeta, parse_metadata
+from bot.i18n.texts import say
+from bot.ops import runtime
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -202,7 +202,7 @@ class SayAction(Action, ABC):
     @property
     @abstractmethod
     def key(self) -> str:
-        """The text this action says (bot/texts.py)."""
+        """The text this action says (bot/i18n/texts.py)."""
 
     def name(self) -> str:
         return f"action_{self.key}"

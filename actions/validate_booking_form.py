@@ -9,8 +9,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import apply, context_events, lang
-from bot.texts import say
-from bot.visitor import clean_email, clean_first_name, clean_text
+from bot.dialogue.visitor import clean_email, clean_first_name, clean_text
+from bot.i18n.texts import say
 
 
 class ValidateBookingForm(FormValidationAction):

@@ -22,7 +22,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from bot import accounts, stats
+from bot.admin import accounts, stats
 from bot.booking import BookingService, Visitor
 from bot.calendars.local import LocalCalendar
 from bot.errors import SlotTaken

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import insert, select
 
-from bot.admin import set_queue
+from bot.admin.rules import set_queue
 from bot.messages.email import DEFAULT_BODY, DEFAULT_SUBJECT
 from bot.store import Store
 from bot.store.models import Agent, CalendarEvent, Queue, QueueMember, WeeklyHour

@@ -1,7 +1,7 @@
 """Load test of the scaled topology (``make load``): N concurrent visitors book whole meetings.
 
 For each configuration — one Rasa server + one action server, then two + two — this starts
-:class:`bot.scale.Topology` on fresh Postgres databases and its own Redis key prefix, seeds the
+:class:`bot.ops.scale.Topology` on fresh Postgres databases and its own Redis key prefix, seeds the
 ``sales`` queue (the demo's three agents plus ``--agents`` more with 24/7 hours, so times don't
 run out), and lets ``--visitors`` simulated visitors (``bench.load_visitors``) book meeting after
 meeting in mixed languages, each sender always on the same Rasa server (the web relay's
@@ -39,9 +39,9 @@ from typing import Any
 import httpx
 
 from bench.load_visitors import KINDS, LANGUAGES, Conversation, Expect, Shared, visitor
-from bot.scale import PgTarget, ScaleConfig, Topology, drop_database
+from bot.ops.scale import PgTarget, ScaleConfig, Topology, drop_database
+from bot.ops.supervisor import ROOT, newest_model
 from bot.settings import Settings
-from bot.supervisor import ROOT, newest_model
 
 PG_ADMIN_URL = os.environ.get("PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -58,8 +58,8 @@ BUSY_WARNING = 20.0  # % of one core used outside this run during the window
 
 def seed(store_url: str, extra_agents: int) -> int:
     """The demo queue (as ``bot seed-demo``) plus ``extra_agents`` agents free around the clock."""
-    from bot.admin import add_agent
-    from bot.demo import seed_demo
+    from bot.admin.rules import add_agent
+    from bot.ops.demo import seed_demo
     from bot.store import Store
 
     zones = ["Europe/London", "Europe/Paris", "America/New_York", "Asia/Tokyo", "Europe/Berlin"]

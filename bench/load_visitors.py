@@ -4,7 +4,7 @@ One visitor is an asyncio task that books meeting after meeting (closed loop, no
 default): greet → ask to book → e-mail → first name → company (the turn that offers slot
 buttons) → click a button (again, up to three clicks, when the time was just taken). Every turn
 is timed and classified; every reply is checked against the texts the assistant says in that
-language (``bot.texts``), so a wrong answer counts as an error, not as a fast turn.
+language (``bot.i18n.texts``), so a wrong answer counts as an error, not as a fast turn.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 import httpx
 
-from bot.texts import say, template
+from bot.i18n.texts import say, template
 
 #: The turn types, in conversation order. ``greet`` is the trivial custom-action turn
 #: (action_greet only says a text): the baseline the offer turn is compared with.

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from bench.fixtures import seed_big_queue
+from bot.ops.supervisor import ROOT, Stack, free_port, newest_model
 from bot.settings import Settings
 from bot.store import Store
-from bot.supervisor import ROOT, Stack, free_port, newest_model
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "30"))
 

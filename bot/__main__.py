@@ -14,7 +14,7 @@ from bot.settings import Settings, load_settings
 
 
 def _setup(settings: Settings) -> None:
-    from bot.demo import seed_demo
+    from bot.ops.demo import seed_demo
     from bot.store import Store
 
     store = Store(settings.db_url)
@@ -56,7 +56,7 @@ def _table(rows: list[dict], cols: Sequence[str]) -> None:
 
 
 def cmd_bookings(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.runtime import build_service
+    from bot.ops.runtime import build_service
 
     rows = build_service(settings).list_bookings()
     _show(rows, args.json, ["id", "status", "queue", "agent_email", "visitor_email", "start", "timezone"])
@@ -64,7 +64,7 @@ def cmd_bookings(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_callbacks(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.runtime import build_service
+    from bot.ops.runtime import build_service
 
     rows = build_service(settings).list_callbacks()
     _show(rows, args.json, ["id", "status", "queue", "email", "first_name", "company", "created_at"])
@@ -78,9 +78,9 @@ def _store(settings: Settings):  # noqa: ANN202 - keeps bot.store import lazy
 
 
 def cmd_agents(settings: Settings, args: argparse.Namespace) -> int:
-    from bot import admin
+    from bot.admin import rules
 
-    rows = admin.list_agents(_store(settings))
+    rows = rules.list_agents(_store(settings))
     _show(rows, args.json, ["email", "name", "timezone", "hours", "max_per_day", "queues"])
     return 0
 
@@ -89,7 +89,7 @@ def cmd_admin(settings: Settings, args: argparse.Namespace) -> int:
     """Portal admins: ``admin create EMAIL`` asks for the password (or reads it from stdin)."""
     import getpass
 
-    from bot.accounts import AccountError, create_account
+    from bot.admin.accounts import AccountError, create_account
     from bot.errors import ConfigError
 
     if args.password_stdin:
@@ -107,12 +107,12 @@ def cmd_admin(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_agent(settings: Settings, args: argparse.Namespace) -> int:
-    from bot import admin
+    from bot.admin import rules
     from bot.errors import ConfigError
 
     store = _store(settings)
     if args.action == "add":
-        admin.add_agent(
+        rules.add_agent(
             store,
             args.email,
             args.name or args.email.split("@")[0],
@@ -127,7 +127,7 @@ def cmd_agent(settings: Settings, args: argparse.Namespace) -> int:
             if args.max_per_day != "none" and not args.max_per_day.isdigit():
                 raise ConfigError("--max-per-day takes a whole number or 'none'")
             cap = None if args.max_per_day == "none" else int(args.max_per_day)
-        admin.set_agent(
+        rules.set_agent(
             store,
             args.email,
             name=args.name,
@@ -141,16 +141,16 @@ def cmd_agent(settings: Settings, args: argparse.Namespace) -> int:
         )
     elif args.action == "override":
         blocks = None if args.clear else ("" if args.off else args.hours)
-        admin.set_override(store, args.email, admin.parse_day(args.date), blocks)
+        rules.set_override(store, args.email, rules.parse_day(args.date), blocks)
     elif args.action == "holidays":
-        admin.add_holidays(store, args.email, [admin.parse_day(d) for d in args.dates])
+        rules.add_holidays(store, args.email, [rules.parse_day(d) for d in args.dates])
     elif args.action == "time-off":
-        admin.add_time_off(store, args.email, admin.parse_when(args.start), admin.parse_when(args.end), args.reason)
+        rules.add_time_off(store, args.email, rules.parse_when(args.start), rules.parse_when(args.end), args.reason)
     elif args.action == "invite":
-        from bot.runtime import configured_providers, connect_url, vault
+        from bot.ops.runtime import configured_providers, connect_url, vault
 
         if args.timezone:
-            admin.check_zone(args.timezone)
+            rules.check_zone(args.timezone)
         providers = [args.provider] if args.provider else configured_providers(settings) or ["google"]
         for provider in providers:
             print(connect_url(settings, vault(settings), args.email, args.queue, args.name, args.timezone, provider))
@@ -158,7 +158,7 @@ def cmd_agent(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     elif args.action == "disconnect":
         from bot.calendars.connect import disconnect
-        from bot.runtime import google_config, vault
+        from bot.ops.runtime import google_config, vault
 
         if not disconnect(store, vault(settings), google_config(settings), args.email):
             raise ConfigError(f"{args.email} has no connected calendar")
@@ -167,11 +167,11 @@ def cmd_agent(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_queue(settings: Settings, args: argparse.Namespace) -> int:
-    from bot import admin
+    from bot.admin import rules
 
     store = _store(settings)
     if args.action == "set":
-        admin.set_queue(
+        rules.set_queue(
             store,
             args.slug,
             name=args.name,
@@ -189,15 +189,15 @@ def cmd_queue(settings: Settings, args: argparse.Namespace) -> int:
             rr_period=args.period,
         )
     else:
-        admin.set_member(store, args.slug, args.email, weight=args.weight, remove=args.remove)
+        rules.set_member(store, args.slug, args.email, weight=args.weight, remove=args.remove)
     print("ok")
     return 0
 
 
 def cmd_explain(settings: Settings, args: argparse.Namespace) -> int:
-    from bot import admin
+    from bot.admin import rules
 
-    print(admin.explain(_store(settings), args.booking_id))
+    print(rules.explain(_store(settings), args.booking_id))
     return 0
 
 
@@ -210,7 +210,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_outbox(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.runtime import build_delivery
+    from bot.ops.runtime import build_delivery
 
     rows = build_delivery(settings, _store(settings)).listing()
     _show(rows, args.json, ["id", "key", "recipient", "status", "attempts", "next_attempt_at", "last_error"])
@@ -221,7 +221,7 @@ def cmd_webhook(settings: Settings, args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from bot.messages.webhooks import add_webhook
-    from bot.runtime import build_delivery, vault
+    from bot.ops.runtime import build_delivery, vault
     from bot.store.models import Webhook
 
     store = _store(settings)
@@ -257,7 +257,7 @@ def cmd_webhook(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> int:
     from datetime import timedelta
 
-    from bot.runtime import build_service
+    from bot.ops.runtime import build_service
 
     done = build_service(settings).reconcile(timedelta(seconds=args.older_than))
     for what in ("confirmed", "released", "unsettled"):
@@ -266,8 +266,8 @@ def cmd_reconcile(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_worker(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.runtime import build_service
-    from bot.worker import Worker
+    from bot.ops.runtime import build_service
+    from bot.ops.worker import Worker
 
     worker = Worker(build_service(settings), settings)
 
@@ -285,8 +285,8 @@ def cmd_scale_up(settings: Settings, args: argparse.Namespace) -> int:
     """The scaled topology in the foreground on this machine (deploy/README.md)."""
     import os
 
-    from bot.scale import PgTarget, ScaleConfig, Topology
-    from bot.supervisor import newest_model, train
+    from bot.ops.scale import PgTarget, ScaleConfig, Topology
+    from bot.ops.supervisor import newest_model, train
 
     if not settings.database_url.startswith("postgresql"):
         print("error: set DATABASE_URL=postgresql://user@host:5432/db for the scaled topology", file=sys.stderr)
@@ -335,7 +335,7 @@ def cmd_scale_up(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.supervisor import Stack, train
+    from bot.ops.supervisor import Stack, train
 
     t0 = time.monotonic()
     _setup(settings)

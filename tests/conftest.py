@@ -5,10 +5,10 @@ from pathlib import Path
 
 import pytest
 
-from bot import runtime
 from bot.booking import BookingService
 from bot.calendars.local import LocalCalendar
 from bot.messages.outbox import FileOutbox
+from bot.ops import runtime
 from bot.settings import Settings
 from bot.store import Store
 from tests.helpers import Clock, utc

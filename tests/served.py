@@ -8,7 +8,7 @@ import http.client
 import threading
 from typing import Any
 
-from bot.supervisor import free_port
+from bot.ops.supervisor import free_port
 
 
 class Served:

@@ -1,4 +1,4 @@
-"""Bot texts in every language: English in ``bot/texts.py`` (the source), translations in gettext
+"""Bot texts in every language: English in ``bot/i18n/texts.py`` (the source), translations in gettext
 catalogs ``bot/i18n/locales/<lang>.po`` (msgctxt = the text's key, msgid = the English text),
 read with babel. A missing or empty translation falls back to English (and a test fails)."""
 

@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from bot.i18n import format_when, zone_label
+from bot.i18n.texts import say
 from bot.messages.tokens import render_html, render_text
-from bot.texts import say
 
 DEFAULT_SUBJECT = "Your meeting with {{agent.name}}"
 DEFAULT_BODY = (

@@ -18,10 +18,10 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sqlalchemy import select, text
 
+from bot.dialogue.visitor import nesting_depth
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import CalendarEvent
-from bot.visitor import nesting_depth
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Sanic:
 
     @app.listener("before_server_start")
     async def setup(app: Sanic, _loop: Any) -> None:
-        from bot.runtime import build_service
+        from bot.ops.runtime import build_service
 
         app.ctx.store = store or Store(settings.db_url)
         app.ctx.http = httpx.AsyncClient(timeout=httpx.Timeout(60.0, connect=3.0))
@@ -93,7 +93,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Sanic:
     async def start_worker(app: Sanic, _loop: Any) -> None:
         app.ctx.worker = None
         if settings.web_runs_worker:
-            from bot.worker import Worker
+            from bot.ops.worker import Worker
 
             app.ctx.worker = Worker(app.ctx.service, settings)
             app.ctx.worker.start()

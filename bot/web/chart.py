@@ -18,7 +18,7 @@ import re
 from datetime import date
 from typing import Sequence
 
-from bot.stats import AgentSeries
+from bot.admin.stats import AgentSeries
 
 WIDTH = 720
 ROW = 34  # height of one agent's row
@@ -111,7 +111,7 @@ def fairness_svg(
 ) -> str:
     """An inline SVG of the bookings per agent against their target shares.
 
-    ``buckets``/``series`` are what ``bot.stats.bookings_per_agent`` returns. ``id_prefix``
+    ``buckets``/``series`` are what ``bot.admin.stats.bookings_per_agent`` returns. ``id_prefix``
     keeps the ids of the <title>/<desc> unique when a page shows several charts; ``bucket``
     ("week" or "day") names the columns, guessed from the buckets when not given.
     """

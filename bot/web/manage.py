@@ -28,10 +28,10 @@ from bot.errors import (
     SlotTaken,
 )
 from bot.i18n import format_slot, format_when, zone, zone_label
-from bot.links import check_manage_token
-from bot.runtime import vault
+from bot.i18n.texts import say
+from bot.messages.links import check_manage_token
+from bot.ops.runtime import vault
 from bot.settings import Settings
-from bot.texts import say
 from bot.web.threads import run
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from sanic.request import Request
 
 from bot.calendars import connect, google, microsoft
 from bot.errors import ConnectError
-from bot.runtime import provider_config, vault
+from bot.ops.runtime import provider_config, vault
 from bot.settings import Settings
 from bot.web.manage import room_page
 from bot.web.threads import run

@@ -17,8 +17,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sqlalchemy import delete, select
 
-from bot import admin
-from bot.accounts import (
+from bot.admin import rules
+from bot.admin.accounts import (
     AccountError,
     SignInThrottled,
     accept_invite,
@@ -31,7 +31,7 @@ from bot.calendars import connect
 from bot.errors import ConfigError
 from bot.i18n import format_when, zone, zone_label
 from bot.messages.tokens import render_text, tokens_in, unknown_tokens
-from bot.runtime import google_config
+from bot.ops.runtime import google_config
 from bot.settings import Settings
 from bot.store.models import Agent, Booking, CalendarConnection, Queue, QueueMember, TimeOff
 from bot.web.oauth import LABELS, MEETING, REASONS
@@ -366,7 +366,7 @@ def blueprint(settings: Settings) -> Blueprint:
             + "</li>"
             for t in sorted(agent.time_off, key=lambda t: t.start)
         ) or "<li>None</li>"
-        rules = "".join(
+        queue_rules = "".join(
             f"<li>{e(q['name'])}: {q['meeting']} min meetings, at least {q['notice']} min notice, "
             f"{q['before']} min buffer before and {q['after']} after, up to {q['window']} days ahead</li>"
             for q in queues
@@ -377,7 +377,7 @@ def blueprint(settings: Settings) -> Blueprint:
             + f"<form method=post action='{base}' class=card>{csrf_field(who)}<input type=hidden name=do value=hours>"
             f"<label>Time zone <input name=timezone required value='{e(agent.timezone)}' "
             "placeholder='Europe/Paris' pattern='[A-Za-z_]+(/[A-Za-z0-9_+-]+)*'></label>"
-            f"<label>Weekly hours <input name=hours value='{e(admin.format_hours(agent.hours))}' "
+            f"<label>Weekly hours <input name=hours value='{e(rules.format_hours(agent.hours))}' "
             "placeholder='mon-fri 09:00-17:00; sat 10:00-12:00' aria-describedby=hours-help></label>"
             "<p id=hours-help class=muted>Days and times in your zone, e.g. <code>mon-thu 09:00-12:00,13:00-17:00; "
             "fri 09:00-13:00</code>.</p>"
@@ -404,7 +404,7 @@ def blueprint(settings: Settings) -> Blueprint:
             "<label>Reason (optional) <input name=reason maxlength=200></label>"
             "<button type=submit>Add time off</button></form></section>"
             f"<section class=card><h2>Your queues' rules</h2><p class=muted>Set per queue by your admin; "
-            f"the larger of these and your own buffers and notice apply:</p><ul>{rules}</ul></section>"
+            f"the larger of these and your own buffers and notice apply:</p><ul>{queue_rules}</ul></section>"
         )
         return page("Availability", body, who, active="availability", notice=notice, error=error,
                     status=400 if error else 200)
@@ -513,28 +513,28 @@ def _change_availability(store: Any, agent: Agent, request: Request) -> str:
             if not raw.isdigit():
                 raise ConfigError("Buffers and notice are whole minutes, 0 or more.")
             own[name] = int(raw)
-        admin.set_agent(
+        rules.set_agent(
             store,
             agent.email,
-            tz=admin.check_zone(form_value(request, "timezone").strip()),
+            tz=rules.check_zone(form_value(request, "timezone").strip()),
             hours=form_value(request, "hours").strip(),
             max_per_day=int(cap) if cap else None,
             **own,
         )
         return "Hours saved."
     if do == "override":
-        day = admin.parse_day(form_value(request, "day"))
-        admin.set_override(store, agent.email, day, form_value(request, "blocks").strip())
+        day = rules.parse_day(form_value(request, "day"))
+        rules.set_override(store, agent.email, day, form_value(request, "blocks").strip())
         return f"Hours for {day.isoformat()} saved."
     if do == "remove-override":
-        admin.set_override(store, agent.email, admin.parse_day(form_value(request, "day")), None)
+        rules.set_override(store, agent.email, rules.parse_day(form_value(request, "day")), None)
         return "Removed."
     if do == "timeoff":
         start = datetime.fromisoformat(form_value(request, "start"))
         end = datetime.fromisoformat(form_value(request, "end"))
         if start.tzinfo or end.tzinfo:
             raise ConfigError("Give local times in your zone.")
-        admin.add_time_off(store, agent.email, start, end, form_value(request, "reason").strip()[:200] or None)
+        rules.add_time_off(store, agent.email, start, end, form_value(request, "reason").strip()[:200] or None)
         return "Time off added."
     if do == "remove-timeoff":
         raw = form_value(request, "id")

@@ -12,8 +12,8 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sqlalchemy import func, select
 
-from bot import admin, stats
-from bot.accounts import invitation_email, invite_token
+from bot.admin import rules, stats
+from bot.admin.accounts import invitation_email, invite_token
 from bot.errors import ConfigError
 from bot.messages.delivery import queue_email
 from bot.scheduling.routing import MODES, PERIODS
@@ -65,7 +65,7 @@ def blueprint(settings: Settings) -> Blueprint:
                 if await run(_queue_exists, request.app.ctx.store, slug):
                     raise ConfigError(f"A queue {slug!r} exists already.")
                 await run(
-                    admin.set_queue, request.app.ctx.store, slug,
+                    rules.set_queue, request.app.ctx.store, slug,
                     name=form_value(request, "name").strip() or slug.title(),
                     timezone=form_value(request, "timezone").strip() or "UTC",
                     meeting_minutes=int(form_value(request, "meeting_minutes") or 30),
@@ -79,7 +79,7 @@ def blueprint(settings: Settings) -> Blueprint:
             f"<td>{q['meeting']} min</td><td>{e(q['routing'])}</td><td>{q['members']}</td></tr>"
             for q in rows
         )
-        lengths = "".join(f"<option value={m}{' selected' if m == 30 else ''}>{m} min</option>" for m in admin.MEETING_LENGTHS)
+        lengths = "".join(f"<option value={m}{' selected' if m == 30 else ''}>{m} min</option>" for m in rules.MEETING_LENGTHS)
         body = (
             "<div class=scroll><table><thead><tr><th scope=col>Queue</th><th scope=col>Id</th><th scope=col>Meeting</th>"
             f"<th scope=col>Routing</th><th scope=col>Members</th></tr></thead><tbody>{trs}</tbody></table></div>"
@@ -111,7 +111,7 @@ def blueprint(settings: Settings) -> Blueprint:
             value = q[name]
             if kind == "meeting":
                 opts = "".join(
-                    f"<option value={m}{' selected' if m == value else ''}>{m} min</option>" for m in admin.MEETING_LENGTHS
+                    f"<option value={m}{' selected' if m == value else ''}>{m} min</option>" for m in rules.MEETING_LENGTHS
                 )
                 return f"<label>{e(label)} <select name={name}>{opts}</select></label>"
             if kind == "mode":
@@ -366,7 +366,7 @@ def _change_queue(store: Any, slug: str, request: Request) -> str:
                 fields[name] = raw
             elif raw:
                 fields[name] = raw
-        admin.set_queue(store, slug, **fields)
+        rules.set_queue(store, slug, **fields)
         return "Settings saved."
     agent_id = int(form_value(request, "agent") or 0)
     email = _agent_email(store, agent_id)
@@ -374,10 +374,10 @@ def _change_queue(store: Any, slug: str, request: Request) -> str:
         raw = form_value(request, "weight").strip()
         if not raw.isdigit() or int(raw) > 1000:
             raise ConfigError("The weight must be a whole number from 0 to 1000.")
-        admin.set_member(store, slug, email, int(raw))
+        rules.set_member(store, slug, email, int(raw))
         return "Member added." if do == "add" else "Weight saved."
     if do == "remove":
-        admin.set_member(store, slug, email, remove=True)
+        rules.set_member(store, slug, email, remove=True)
         return "Member removed."
     raise ConfigError("Unknown action.")
 
@@ -431,7 +431,7 @@ def _invite(request: Request, settings: Settings, inviter: str) -> str:
     store, vault = request.app.ctx.store, request.app.ctx.vault
     email = form_value(request, "email").strip()
     name = " ".join(form_value(request, "name").split())[:200]
-    tz = admin.check_zone(form_value(request, "timezone").strip() or "UTC")
+    tz = rules.check_zone(form_value(request, "timezone").strip() or "UTC")
     queue = form_value(request, "queue").strip() or None
     if not name:
         raise ConfigError("Give the agent's name.")

@@ -16,7 +16,7 @@ from urllib.parse import quote, urlsplit
 from sanic import response
 from sanic.request import Request
 
-from bot.accounts import Principal, principal
+from bot.admin.accounts import Principal, principal
 from bot.settings import Settings
 from bot.web.threads import run
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from bot.ops.supervisor import ROOT, Stack, free_port, newest_model
 from bot.settings import Settings
-from bot.supervisor import ROOT, Stack, free_port, newest_model
 from tests.fakes.google import FakeGoogle
 from tests.fakes.microsoft import FakeMicrosoft
 

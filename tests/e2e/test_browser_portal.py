@@ -15,11 +15,11 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from bot import accounts, admin
+from bot.admin import accounts, rules
+from bot.ops.supervisor import ROOT
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import Agent, QueueMember
-from bot.supervisor import ROOT
 from tests.helpers import mails_to
 
 pytestmark = pytest.mark.e2e
@@ -33,10 +33,10 @@ PASSWORD = "portal browser test 1"
 def people(stack):
     """Two agents in a queue of their own ("portal"), their accounts, and an admin."""
     store = Store(Settings(var_dir=Path(stack.env["BOT_VAR_DIR"])).db_url)
-    admin.set_queue(store, "portal", name="Portal test", timezone="Europe/London", min_notice_minutes=60)
+    rules.set_queue(store, "portal", name="Portal test", timezone="Europe/London", min_notice_minutes=60)
     for email_, name in (("pia@agents.example", "Pia"), ("raj@agents.example", "Raj")):
-        admin.add_agent(store, email_, name, "Europe/London", "mon-sun 00:00-23:59")
-    admin.set_member(store, "portal", "pia@agents.example", 100)
+        rules.add_agent(store, email_, name, "Europe/London", "mon-sun 00:00-23:59")
+    rules.set_member(store, "portal", "pia@agents.example", 100)
     with store.session() as s:
         ids = {a.email: a.id for a in s.execute(select(Agent)).scalars()}
     accounts.create_account(store, "pia@agents.example", PASSWORD, "agent", agent_id=ids["pia@agents.example"])
@@ -120,7 +120,7 @@ def test_an_agent_cannot_open_another_agents_settings(stack, browser, people):
 def _some_bookings(stack, store, n: int = 12) -> None:
     """Bookings in the demo queue, one per visitor, a few cancelled: what the dashboard shows."""
     from bot.booking import Visitor
-    from bot.runtime import build_service
+    from bot.ops.runtime import build_service
 
     svc = build_service(Settings(var_dir=Path(stack.env["BOT_VAR_DIR"]), public_url=stack.env["PUBLIC_URL"]), store)
     try:

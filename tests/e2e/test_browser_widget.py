@@ -22,8 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from playwright.sync_api import Page, expect
 
-from bot.supervisor import ROOT, free_port
-from bot.texts import template
+from bot.i18n.texts import template
+from bot.ops.supervisor import ROOT, free_port
 
 pytestmark = pytest.mark.e2e
 

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from bot.texts import say, template
+from bot.i18n.texts import say, template
 from tests.helpers import mails_to
 
 pytestmark = pytest.mark.e2e

@@ -16,7 +16,7 @@ import pytest
 import redis as redis_lib
 from sqlalchemy import text
 
-from bot.scale import PgTarget, ScaleConfig, Topology, drop_database, ensure_database
+from bot.ops.scale import PgTarget, ScaleConfig, Topology, drop_database, ensure_database
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import Base

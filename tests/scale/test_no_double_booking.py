@@ -19,9 +19,9 @@ from sqlalchemy import select, text
 
 from bot.booking import BookingService
 from bot.calendars.local import LocalCalendar
+from bot.i18n.texts import say
 from bot.messages.outbox import FileOutbox
 from bot.store.models import Offer, Queue
-from bot.texts import say
 from tests.helpers import add_queue, load_domain
 from tests.scale.conftest import dump_logs, start_topology
 

@@ -18,8 +18,8 @@ import urllib.request
 
 import pytest
 
-from bot.demo import seed_demo
-from bot.supervisor import newest_model
+from bot.ops.demo import seed_demo
+from bot.ops.supervisor import newest_model
 from tests.scale.conftest import dump_logs, start_topology
 
 pytestmark = pytest.mark.scale

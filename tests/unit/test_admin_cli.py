@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.__main__ import main
-from bot.admin import parse_blocks, parse_hours
+from bot.admin.rules import parse_blocks, parse_hours
 from bot.errors import ConfigError
 from tests.helpers import utc
 

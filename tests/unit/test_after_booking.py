@@ -16,11 +16,11 @@ from sqlalchemy import select, update
 from bot.booking import BookingService, Visitor
 from bot.calendars.local import LocalCalendar
 from bot.errors import AlreadyCancelled, BookingNotFound
-from bot.links import manage_token
 from bot.messages.delivery import Delivery, load_email
+from bot.messages.links import manage_token
 from bot.messages.outbox import FileOutbox
 from bot.messages.webhooks import SIGNATURE_HEADER, WebhookSender, add_webhook, verify
-from bot.runtime import vault
+from bot.ops.runtime import vault
 from bot.store.models import BookingBlock, CalendarEvent, OutboxMessage, Queue
 from tests.helpers import NINE_TO_FIVE, add_queue, mails_to, utc
 
@@ -134,7 +134,7 @@ def test_the_cancel_link_works_once_and_only_untampered(store, settings):
 
 
 def test_the_confirmation_carries_the_cancel_link(store, settings):
-    from bot.runtime import build_service
+    from bot.ops.runtime import build_service
 
     add_queue(store)
     svc = build_service(settings, store)
@@ -255,15 +255,15 @@ def test_no_reminder_after_a_cancellation_and_none_in_the_past(store, settings, 
 
 
 def test_queue_reminders_are_checked(store):
-    from bot import admin
+    from bot.admin import rules
     from bot.errors import ConfigError
 
     add_queue(store)
-    admin.set_queue(store, "sales", reminder_minutes="60, 1440")
+    rules.set_queue(store, "sales", reminder_minutes="60, 1440")
     with store.session() as s:
         assert s.execute(select(Queue.reminder_minutes)).scalar_one() == "1440,60"
     with pytest.raises(ConfigError):
-        admin.set_queue(store, "sales", reminder_minutes="tomorrow")
-    admin.set_queue(store, "sales", reminder_minutes="")
+        rules.set_queue(store, "sales", reminder_minutes="tomorrow")
+    rules.set_queue(store, "sales", reminder_minutes="")
     with store.session() as s:
         assert s.execute(select(Queue.reminder_minutes)).scalar_one() == ""

@@ -236,12 +236,12 @@ def test_callback_requests_are_stored_once(service, store):
 
 
 def test_an_agents_own_notice_is_applied_when_offering_not_again_when_booking(service, store, clock):
-    from bot import admin
+    from bot.admin import rules
 
     add_queue(store)  # queue notice 4 h; clock Tuesday 08:00 UTC; Ada works 09-17 London
     first = service.offer_slots("c", "sales", count=1, spread=False).slots[0]
     assert first.start == clock.now.replace(hour=12)
-    admin.set_agent(store, "ada@agents.example", notice=6 * 60, buffer_before=60)
+    rules.set_agent(store, "ada@agents.example", notice=6 * 60, buffer_before=60)
     later = service.offer_slots("c2", "sales", count=1, spread=False).slots[0]
     assert later.start == clock.now.replace(hour=14)  # her 6 h notice, not the queue's 4 h
     clock.now += timedelta(minutes=10)  # 14:00 is inside her notice now: what she was offered still books

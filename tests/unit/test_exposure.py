@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.errors import ConfigError
+from bot.ops.supervisor import Stack
 from bot.settings import Settings, load_settings
-from bot.supervisor import Stack
 
 
 def _argv(stack: Stack, name: str) -> list[str]:

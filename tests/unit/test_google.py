@@ -18,7 +18,7 @@ from bot.calendars.google import GoogleCalendar, event_id
 from bot.calendars.local import LocalCalendar
 from bot.errors import ProviderUnavailable
 from bot.messages.outbox import FileOutbox
-from bot.runtime import _reconnect_notice, google_config, vault
+from bot.ops.runtime import _reconnect_notice, google_config, vault
 from bot.settings import Settings
 from bot.store.models import Agent, CalendarConnection, OAuthState
 from bot.web import create_app

@@ -12,9 +12,9 @@ from bot.i18n import SUPPORTED, format_slot
 from bot.i18n.catalog import catalog
 from bot.i18n.detect import detect_language, requested_language
 from bot.i18n.places import find_zone
+from bot.i18n.texts import TEXTS, say
 from bot.i18n.timeprefs import parse_window
 from bot.scheduling import Interval
-from bot.texts import TEXTS, say
 from tests.helpers import utc
 
 PLACEHOLDER = re.compile(r"{(\w+)}")

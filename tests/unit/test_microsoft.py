@@ -18,7 +18,7 @@ from bot.calendars.local import LocalCalendar
 from bot.calendars.microsoft import MicrosoftCalendar
 from bot.errors import ProviderUnavailable
 from bot.messages.outbox import FileOutbox
-from bot.runtime import _reconnect_notice, microsoft_config, vault
+from bot.ops.runtime import _reconnect_notice, microsoft_config, vault
 from bot.settings import Settings
 from bot.store.models import Agent, CalendarConnection
 from bot.web import create_app

@@ -23,8 +23,8 @@ from bot.calendars.local import LocalCalendar
 from bot.errors import ProviderUnavailable
 from bot.messages.delivery import Delivery, RetryPolicy
 from bot.messages.outbox import FileOutbox, SmtpOutbox
+from bot.ops.supervisor import free_port
 from bot.store.models import Booking, BookingBlock, CalendarEvent, OutboxMessage, Queue
-from bot.supervisor import free_port
 from tests.helpers import add_queue, mails_to
 
 VISITOR = Visitor(email="dana@acme.example", first_name="Dana", company_name="Acme", timezone="Europe/Paris")

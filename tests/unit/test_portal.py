@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import accounts
+from bot.admin import accounts
 from bot.booking import BookingService, Visitor
 from bot.calendars.local import LocalCalendar
 from bot.messages.outbox import FileOutbox

@@ -14,7 +14,7 @@ from bot.booking.model import blocks as hold_blocks
 from bot.errors import AlreadyCancelled, BookingInPast, BookingNotFound, OfferNotFound, ProviderUnavailable, SlotTaken
 from bot.messages.delivery import load_email
 from bot.messages.webhooks import add_webhook
-from bot.runtime import vault
+from bot.ops.runtime import vault
 from bot.store.models import Booking, BookingBlock, CalendarEvent, OutboxMessage
 from tests.helpers import NINE_TO_FIVE, add_queue
 
@@ -215,7 +215,7 @@ def test_find_by_conversation_or_by_email_and_code(service, store):
 
 
 def test_the_mails_carry_both_links(store, settings):
-    from bot.runtime import build_service
+    from bot.ops.runtime import build_service
 
     add_queue(store)
     svc = build_service(settings, store)
@@ -235,7 +235,7 @@ def test_the_reschedule_link_moves_once_and_only_untampered(store, settings):
 
     from bot.booking import BookingService
     from bot.calendars.local import LocalCalendar
-    from bot.links import manage_token
+    from bot.messages.links import manage_token
     from bot.messages.outbox import FileOutbox
     from bot.web import create_app
 

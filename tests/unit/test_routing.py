@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from bot.__main__ import main
-from bot.admin import set_member, set_queue
+from bot.admin.rules import set_member, set_queue
 from bot.booking import Visitor
 from bot.scheduling.routing import Member, held_back, period_start, route
 from tests.helpers import NINE_TO_FIVE, add_queue, utc

@@ -1,4 +1,4 @@
-"""Dashboard numbers (bot/stats.py) and the fairness chart (bot/web/chart.py), from bookings
+"""Dashboard numbers (bot/admin/stats.py) and the fairness chart (bot/web/chart.py), from bookings
 made through the booking service."""
 
 from __future__ import annotations
@@ -13,9 +13,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from bot.booking import Visitor
-from bot.errors import ProviderUnavailable, UnknownQueue
-from bot.stats import (
+from bot.admin.stats import (
     CSV_FIELDS,
     AgentSeries,
     Funnel,
@@ -27,6 +25,8 @@ from bot.stats import (
     failed_bookings,
     funnel,
 )
+from bot.booking import Visitor
+from bot.errors import ProviderUnavailable, UnknownQueue
 from bot.store.models import Agent, Booking, Offer, Queue, QueueMember
 from bot.web.chart import fairness_svg
 from tests.helpers import NINE_TO_FIVE, add_queue, utc

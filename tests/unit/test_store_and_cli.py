@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from bot.__main__ import main
 from bot.booking import CONTRACT_FIELDS, Visitor
-from bot.demo import seed_demo
+from bot.ops.demo import seed_demo
 from bot.store.models import Agent, Base
 from tests.helpers import add_queue
 

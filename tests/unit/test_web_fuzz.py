@@ -24,8 +24,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.calendars.connect import invite_token
+from bot.ops.runtime import vault
 from bot.rasa_ext.channels import PayloadError, parse_payload
-from bot.runtime import vault
 from bot.settings import Settings
 from bot.store import Store
 from bot.web import create_app
@@ -336,7 +336,7 @@ FORM_KEYS = ["csrf", "do", "agent", "weight", "email", "password", "again", "nex
 def _sessions(env: dict[str, Any]) -> dict[str, tuple[str, str]]:
     """Fresh cookie and CSRF token of an agent (Ada, agent 1) and an admin: an earlier example
     may have signed them out or deactivated Ada."""
-    from bot import accounts
+    from bot.admin import accounts
     from bot.store.models import Account, Agent
 
     store, v = env["store"], env["vault"]

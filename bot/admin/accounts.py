@@ -24,10 +24,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 
 from bot.crypto import Vault
+from bot.dialogue.visitor import clean_email
 from bot.errors import BotError
 from bot.store import Store
 from bot.store.models import Account, Agent, SignInAttempt
-from bot.visitor import clean_email
 
 log = logging.getLogger(__name__)
 
@@ -211,7 +211,7 @@ def invitation_email(mail_from: str, to: str, name: str, url: str, inviter: str)
 
 def accept_invite(store: Store, vault: Vault, token: str, password: str) -> int:
     """Create the agent (if new) and their account from an invitation; returns the account id."""
-    from bot import admin
+    from bot.admin import rules
 
     invite = read_invite(vault, token)
     email = invite["e"]
@@ -221,7 +221,7 @@ def accept_invite(store: Store, vault: Vault, token: str, password: str) -> int:
             raise AccountError("This invitation was already used. Sign in instead.")
         agent = s.execute(select(Agent).where(Agent.email == email)).scalar_one_or_none()
     if agent is None:
-        admin.add_agent(store, email, invite.get("n") or email, invite.get("z") or "UTC", queue=invite.get("q"))
+        rules.add_agent(store, email, invite.get("n") or email, invite.get("z") or "UTC", queue=invite.get("q"))
     with store.session() as s:
         agent = s.execute(select(Agent).where(Agent.email == email)).scalar_one()
         agent.active = True

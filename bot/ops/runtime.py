@@ -145,7 +145,7 @@ def build_service(settings: Settings, store: Store | None = None) -> BookingServ
 def _manage_link(settings: Settings):  # noqa: ANN202
     from datetime import datetime, timezone
 
-    from bot.links import manage_url
+    from bot.messages.links import manage_url
 
     v = vault(settings)
 

@@ -17,8 +17,8 @@ from typing import Any, Iterator
 from urllib.parse import unquote, urlparse
 
 from bot.errors import ConfigError
+from bot.ops.supervisor import ROOT, Proc, Stack, _token_query, free_port
 from bot.settings import Settings
-from bot.supervisor import ROOT, Proc, Stack, _token_query, free_port
 
 ENDPOINTS = ROOT / "deploy" / "endpoints.scale.yml"
 
