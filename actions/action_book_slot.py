@@ -43,30 +43,10 @@ class ActionBookSlot(Action):
         if moves is not None:
             return ctx + await self._move(dispatcher, tracker, moves, offer_id)
         if not tracker.get_slot("email"):
-            dispatcher.utter_message(text=say("need_details_first", lang(tracker)))
-            return ctx + [FollowupAction("booking_form")]
-        try:
-            queue = await call(svc.queue_info, tracker.get_slot("queue"))
-            result = await call(svc.book, tracker.sender_id, offer_id, visitor(tracker, queue.timezone))
-        except (OfferNotFound, OfferExpired, SlotInPast) as exc:
-            log.info("refused offer %r: %s", offer_id[:40], type(exc).__name__)
-            return ctx + await offer(dispatcher, tracker, intro=say("slot_unavailable", lang(tracker)))
-        except SlotTaken:
-            return ctx + await offer(dispatcher, tracker, intro=say("slot_taken", lang(tracker)))
-        except ProviderError:
-            return ctx + await offer(dispatcher, tracker, intro=say("provider_failed", lang(tracker)))
-        except BookingError as exc:
-            log.warning("booking failed: %s", exc)
-            dispatcher.utter_message(text=say("offer_failed", lang(tracker)))
-            return ctx
-        tz = zone(result.timezone)
-        when = format_when(result.start, result.end, tz, result.locale)
-        lines = [say("booked", lang(tracker), agent=result.agent_name, when=when, zone=zone_label(tz, result.locale))]
-        if result.conference_url:
-            lines.append(say("booked_link", lang(tracker), url=result.conference_url))
-        lines.append(say("booked_confirmation", lang(tracker), email=tracker.get_slot("email"), code=result.booking_id))
-        dispatcher.utter_message(text="\n".join(lines))
-        return ctx + [SlotSet("offer_cursor", None), SlotSet("callback_offered", False)]
+            # Keep the time: the form asks for the details, then action_offer_slots books it.
+            dispatcher.utter_message(text=say("slot_kept", lang(tracker)))
+            return ctx + [SlotSet("chosen_slot", offer_id), FollowupAction("booking_form")]
+        return ctx + await book_offer(dispatcher, tracker, offer_id)
 
     @staticmethod
     async def _move(
@@ -102,3 +82,30 @@ class ActionBookSlot(Action):
             text=say("rescheduled", language, agent=result.agent_name, when=when, zone=zone_label(tz, result.locale))
         )
         return [SlotSet("offer_cursor", None), SlotSet("manage_intent", None)]
+
+
+async def book_offer(dispatcher: CollectingDispatcher, tracker: Tracker, offer_id: str) -> list[EventType]:
+    """Book the offer for the visitor of this conversation, or say why not and offer fresh times."""
+    svc = runtime.service()
+    try:
+        queue = await call(svc.queue_info, tracker.get_slot("queue"))
+        result = await call(svc.book, tracker.sender_id, offer_id, visitor(tracker, queue.timezone))
+    except (OfferNotFound, OfferExpired, SlotInPast) as exc:
+        log.info("refused offer %r: %s", offer_id[:40], type(exc).__name__)
+        return await offer(dispatcher, tracker, intro=say("slot_unavailable", lang(tracker)))
+    except SlotTaken:
+        return await offer(dispatcher, tracker, intro=say("slot_taken", lang(tracker)))
+    except ProviderError:
+        return await offer(dispatcher, tracker, intro=say("provider_failed", lang(tracker)))
+    except BookingError as exc:
+        log.warning("booking failed: %s", exc)
+        dispatcher.utter_message(text=say("offer_failed", lang(tracker)))
+        return []
+    tz = zone(result.timezone)
+    when = format_when(result.start, result.end, tz, result.locale)
+    lines = [say("booked", lang(tracker), agent=result.agent_name, when=when, zone=zone_label(tz, result.locale))]
+    if result.conference_url:
+        lines.append(say("booked_link", lang(tracker), url=result.conference_url))
+    lines.append(say("booked_confirmation", lang(tracker), email=tracker.get_slot("email"), code=result.booking_id))
+    dispatcher.utter_message(text="\n".join(lines))
+    return [SlotSet("offer_cursor", None), SlotSet("callback_offered", False)]

@@ -11,4 +11,5 @@ class ActionBookingStopped(SayAction):
     key = "booking_stopped"
 
     def after(self, tracker) -> list[EventType]:  # noqa: ANN001
-        return [SlotSet("requested_slot", None)]
+        # "ok, let's do it now" resumes (data/rules/booking.yml); the clicked time is let go.
+        return [SlotSet("requested_slot", None), SlotSet("booking_stopped", True), SlotSet("chosen_slot", None)]

@@ -13,12 +13,14 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.booking import OfferPage, Visitor
+from bot.dialogue.understanding import heard
 from bot.dialogue.visitor import VisitorMeta, parse_metadata
 from bot.errors import BotError
 from bot.i18n import format_slot, zone, zone_label
 from bot.i18n.detect import detect_language, requested_language
 from bot.i18n.texts import say
 from bot.ops import runtime
+from bot.scheduling.preferences import TimePref
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -37,12 +39,22 @@ def latest_metadata(tracker: Tracker) -> VisitorMeta:
     return meta
 
 
+def requested_slot(tracker: Tracker) -> str | None:
+    """The form question the visitor is answering, if any."""
+    if not (tracker.active_loop or {}).get("name"):
+        return None
+    slot = tracker.get_slot("requested_slot")
+    return slot if isinstance(slot, str) else None
+
+
 def _language(tracker: Tracker, meta: VisitorMeta) -> tuple[str, bool]:
     """The language to answer in, and whether the visitor chose it explicitly.
 
-    An explicit request ("can we speak French?") holds for the rest of the conversation; else the
-    widget's locale; else the language of the visitor's text when the detector is confident —
-    never on form answers (e-mail, names), payloads or short texts; else the previous language.
+    An explicit request ("can we speak French?") holds for the rest of the conversation. Else
+    what the visitor writes, when it is clearly one of our languages (the detector's confidence
+    ≥ 0.8 on two words or more — never on e-mail addresses, names or other form answers, nor on
+    payloads), beats the widget's locale: an English visitor on an Italian browser is answered in
+    English. Else the language already in use; else the widget's locale; else English.
     """
     current = tracker.get_slot("language") or None
     chosen = bool(tracker.get_slot("language_chosen"))
@@ -54,25 +66,26 @@ def _language(tracker: Tracker, meta: VisitorMeta) -> tuple[str, bool]:
             return asked, True
     if chosen and current:
         return current, True
-    if meta.locale:
-        return meta.locale.split("_")[0], False
-    answering = bool((tracker.active_loop or {}).get("name")) and tracker.get_slot("requested_slot") is not None
-    if answering:
-        return current or "en", False
-    return detect_language(text, current or "en"), False
+    browser = meta.locale.split("_")[0] if meta.locale else None
+    fallback = current or browser or "en"
+    if requested_slot(tracker) in ("email", "first_name", "company"):
+        return fallback, False
+    return detect_language(text, fallback), False
 
 
 def context_events(tracker: Tracker) -> list[EventType]:
-    """SlotSet events that bring the context slots up to date with the newest metadata and the
-    visitor's language."""
+    """SlotSet events that bring the context slots up to date with the newest metadata, the
+    visitor's language, and what the newest message says about time and zone (kept until the
+    visitor says otherwise; a zone stated in chat beats the widget's)."""
     meta = latest_metadata(tracker)
     lang, chosen = _language(tracker, meta)
     locale = meta.locale if meta.locale and meta.locale.split("_")[0] == lang else None
     current_locale = tracker.get_slot("locale")
     if locale is None and not (current_locale and current_locale.split("_")[0] == lang):
         locale = lang
-    values = {
-        "timezone": meta.timezone,
+    stated = bool(tracker.get_slot("timezone_stated"))
+    values: dict[str, Any] = {
+        "timezone": None if stated else meta.timezone,
         "locale": locale,
         "queue": meta.queue,
         "person_info": meta.person or None,
@@ -80,6 +93,21 @@ def context_events(tracker: Tracker) -> list[EventType]:
         "language": lang,
         "language_chosen": chosen or None,
     }
+    latest = tracker.latest_message or {}
+    queue_tz = tracker.get_slot("timezone") or values["timezone"] or ""
+    said = heard(
+        latest.get("text") or "",
+        lang,
+        zone(queue_tz or None, "Europe/London"),
+        runtime.service().clock(),
+        answering=requested_slot(tracker),
+        intent=(latest.get("intent") or {}).get("name"),
+    )
+    if said.zone is not None:
+        values["timezone"], values["timezone_stated"] = said.zone.key, True
+    if said.pref is not None:
+        old = TimePref.from_slot(tracker.get_slot("time_pref"))
+        values["time_pref"] = said.pref.merged_onto(old).to_slot()
     return [SlotSet(k, v) for k, v in values.items() if v is not None and tracker.get_slot(k) != v]
 
 

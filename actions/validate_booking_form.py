@@ -9,7 +9,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import apply, context_events, lang
-from bot.dialogue.visitor import clean_email, clean_first_name, clean_text
+from bot.dialogue.answers import corrected_email, find_email, read_name, stated_name
+from bot.dialogue.visitor import clean_email, clean_text
 from bot.i18n.texts import say
 
 
@@ -22,6 +23,8 @@ class ValidateBookingForm(FormValidationAction):
         apply(tracker, ctx)
         if tracker.get_slot("manage_intent"):  # a new booking: no longer moving or cancelling one
             ctx += [SlotSet("manage_intent", None), SlotSet("cancel_offered", False)]
+        if tracker.get_slot("booking_stopped"):  # resumed after a stop
+            ctx.append(SlotSet("booking_stopped", False))
         return ctx + await super().run(dispatcher, tracker, domain)
 
     # extract_<slot>: what the page already told us about a known visitor --------------------
@@ -49,18 +52,37 @@ class ValidateBookingForm(FormValidationAction):
         return self._known(tracker, "company", "company_info", "name")
 
     # validate_<slot> ------------------------------------------------------------------------
+    # An answer is the answer unless it is clearly something else: a question (answered, then
+    # asked again), or a correction of an earlier answer (that one replaced).
+    @staticmethod
+    def _correction(value: Any, tracker: Tracker, dispatcher: CollectingDispatcher, slot: str) -> dict[str, Any] | None:
+        text = value if isinstance(value, str) else ""
+        email = corrected_email(text, tracker.get_slot("email"))
+        if email is not None:
+            dispatcher.utter_message(text=say("email_corrected", lang(tracker), email=email))
+            return {"email": email, slot: None}
+        name = stated_name(text) if slot != "first_name" else None
+        if name is not None and tracker.get_slot("first_name"):
+            dispatcher.utter_message(text=say("name_corrected", lang(tracker), name=name))
+            return {"first_name": name, slot: None}
+        return None
+
     async def validate_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
-        email = clean_email(value)
+        email = clean_email(value) or (find_email(value) if isinstance(value, str) else None)
         if email is None:
-            dispatcher.utter_message(text=say("invalid_email", lang(tracker)))
+            question = isinstance(value, str) and value.strip().endswith("?")
+            dispatcher.utter_message(text=say("email_why" if question else "invalid_email", lang(tracker)))
         return {"email": email}
 
     async def validate_first_name(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
-        name = clean_first_name(value)
+        fixed = self._correction(value, tracker, dispatcher, "first_name")
+        if fixed is not None:
+            return fixed
+        name = read_name(value) if isinstance(value, str) else None
         if name is None:
             dispatcher.utter_message(text=say("invalid_first_name", lang(tracker)))
         return {"first_name": name}
@@ -68,6 +90,9 @@ class ValidateBookingForm(FormValidationAction):
     async def validate_company(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
+        fixed = self._correction(value, tracker, dispatcher, "company")
+        if fixed is not None:
+            return fixed
         company = clean_text(value, limit=200)
         if company is None:
             dispatcher.utter_message(text=say("invalid_company", lang(tracker)))

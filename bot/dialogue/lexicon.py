@@ -13,7 +13,7 @@ visitors type without accents ("arrete", "nachste", "olvidalo").
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 
 from bot.i18n.detect import fold
 
@@ -134,7 +134,7 @@ CORRECTION = [
 ]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _pattern(words: tuple[str, ...], whole: bool) -> re.Pattern[str]:
     alternatives = "|".join(re.escape(fold(w)) for w in sorted(words, key=len, reverse=True))
     if whole:

@@ -34,6 +34,13 @@ TEXTS: dict[str, str] = {
     "offer_more": "Here are some later times.",
     "offer_window": "Here is what's free {window}.",
     "no_slots_in_window": "I have nothing free {window}. Here are the nearest times.",
+    "offer_pref": 'Here are the open times that fit what you asked for.',
+    "no_slots_in_pref": 'I have nothing free at the times you asked for. Here are the nearest times.',
+    "no_slots_in_workday": 'Nothing is free during your working day (Monday to Friday, 8:00 to 19:00 your time) soon. Here are the nearest times.',
+    "email_why": "I need an e-mail address to send you the invitation and the meeting link. What's yours?",
+    "email_corrected": "Got it, I'll use {email}.",
+    "name_corrected": 'Sorry about that, {name}.',
+    "slot_kept": "I'll keep that time for you. Before I book it, I need a few details.",
     "times_in_zone": "Times are in {zone}.",
     "no_slots": "I'm sorry, there is no free time with our team in the next two weeks. "
     "Shall I pass your e-mail on so someone gets back to you?",

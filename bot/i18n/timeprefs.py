@@ -115,7 +115,8 @@ _RANGE_RE = re.compile(rf"(?<![\w@]){_BETWEEN}(?![\w@])")
 _LO_RE = re.compile(rf"(?<![\w@])(?:{_LO})\s+(?:(?:the |les |las |le |as |l')?)\s*{_HOUR}(?![\w@])")
 _HI_RE = re.compile(rf"(?<![\w@])(?:{_HI})\s+(?:(?:the |les |las |le |as |l')?)\s*{_HOUR}(?![\w@])")
 _BARE_HOUR_IN_RANGE = re.compile(rf"^{_HOUR}$")
-_STRIP = re.compile(r"\S+@\S+|https?://\S+|/\w+\{.*\}")
+#: Not time: e-mail addresses, links, payloads, booking codes and other long digit runs.
+_STRIP = re.compile(r"\S+@\S+|https?://\S+|/\w+\{.*\}|\b(?=\w*\d)(?=\w*[a-zA-Z])\w{6,}\b|\b\d{5,}\b")
 #: Duckling's day parts (local hours from, to) → a receptionist's.
 DAY_PART_HOURS = {(0, 12): (8, 12), (4, 12): (8, 12), (12, 19): (12, 18), (18, 0): (17, 21), (18, 24): (17, 21)}
 PLAUSIBLE = (7 * 60, 21 * 60)
@@ -250,8 +251,11 @@ def read_pref(text: str, lang: str, tz: ZoneInfo, now: datetime) -> TimePref | N
     days = None
     found = _duckling(rest, lang, tz, now)
     for item in found:
-        p = _pref_from_duckling(item, tz)
-        if p is None or p.is_empty():
+        try:
+            p = _pref_from_duckling(item, tz)
+        except (ValueError, KeyError, TypeError, OverflowError):  # a reading we cannot use
+            continue
+        if p is None or p.is_empty() or (p.first is not None and abs((p.first - now.date()).days) > 400):
             continue
         days = p
         break

@@ -73,19 +73,21 @@ async def test_offer_slots_shows_buttons_in_the_visitor_zone(service, store):
     messages, events = await run(ActionOfferSlots(), tracker)
     [msg] = messages
     assert "New York" in msg["text"] and len(msg["buttons"]) == 5
-    # 12:00 UTC is 7:00 AM in New York (U+202F before AM, as CLDR has it).
-    assert msg["buttons"][0]["title"] == "Tue, Dec 1, 7:00\u202fAM"
+    # The queue is open from 12:00 UTC, 7:00 AM in New York; the first time offered is the first
+    # inside the visitor's working day, 8:00 AM (U+202F before AM, as CLDR has it).
+    assert msg["buttons"][0]["title"] == "Tue, Dec 1, 8:00\u202fAM"
     assert msg["buttons"][0]["payload"].startswith('/choose_slot{"slot_id":"')
     assert slot_events(events)["timezone"] == "America/New_York"
-    # Spread: an hour apart, at most three per day in the visitor's zone (Dec 1 in New York).
-    assert [b["title"].split(", ")[-1] for b in msg["buttons"]] == [
-        "7:00\u202fAM",
-        "8:00\u202fAM",
-        "9:00\u202fAM",
-        "4:00\u202fAM",
-        "5:00\u202fAM",
+    # Spread: an hour apart, at most three per day in the visitor's zone, never before 8:00 there
+    # (the agent's 9-17 in London starts at 4:00 AM in New York).
+    assert [b["title"].split(", ")[-2:] for b in msg["buttons"]] == [
+        ["Dec 1", "8:00\u202fAM"],
+        ["Dec 1", "9:00\u202fAM"],
+        ["Dec 1", "10:00\u202fAM"],
+        ["Dec 2", "8:00\u202fAM"],
+        ["Dec 2", "9:00\u202fAM"],
     ]
-    assert slot_events(events)["offer_cursor"].startswith("2026-12-02T10:00")
+    assert slot_events(events)["offer_cursor"].startswith("2026-12-02T14:00")
 
 
 async def test_more_slots_pages_onward(service, store):

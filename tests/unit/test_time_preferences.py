@@ -104,3 +104,8 @@ def test_slot_round_trip_and_bad_slot_values():
     assert TimePref.from_slot(p.to_slot()) == p
     for bad in [None, "x", {"first": "nope"}, {"lo": 99999}, {"hi": "abc"}]:
         assert TimePref.from_slot(bad) is None
+
+
+def test_codes_and_odd_readings_are_not_times():
+    assert read_pref("3f9a1c2e7b dana@acme.example", "en", LONDON, NOW) is None
+    assert read_pref("my code is 123456789", "en", LONDON, NOW) is None
