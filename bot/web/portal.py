@@ -113,7 +113,11 @@ def blueprint(settings: Settings) -> Blueprint:
 
     def set_session(resp: response.HTTPResponse, token: str) -> response.HTTPResponse:
         resp.cookies[COOKIE] = token
-        resp.cookies[COOKIE].update({"httponly": True, "samesite": "Strict", "path": "/portal", "secure": secure_cookie})
+        resp.cookies[COOKIE].update({"httponly": True, "samesite": "Strict", "path": "/portal"})
+        # Set only over https: Sanic writes a false flag as "Secure=False", which RFC 6265 (5.2.5)
+        # reads as Secure whatever its value, so the session never came back over plain http.
+        if secure_cookie:
+            resp.cookies[COOKIE]["secure"] = True
         return resp
 
     # ---- sign-in ---------------------------------------------------------------------------

@@ -73,6 +73,9 @@ def test_sign_in_cookie_headers_and_sign_out(world):
     assert resp.status == 302 and resp.headers["location"] == "/portal"
     cookie = resp.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/portal" in cookie
+    # Over plain http no Secure attribute at all: RFC 6265 5.2.5 reads "Secure=False" as Secure,
+    # and clients that follow it would never send the session back.
+    assert "secure" not in cookie.lower()
     page = b.get(f"/portal/agents/{world['ada']}/calendar")
     assert page.status == 200 and "ada@agents.example" in page.text
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
@@ -296,3 +299,20 @@ def test_throttle_window_passes(store, clock):
         accounts.authenticate(store, "x@example.com", PASSWORD, "10.0.0.2", clock.now)
     later = clock.now + accounts.WINDOW + timedelta(seconds=1)
     assert accounts.authenticate(store, "x@example.com", PASSWORD, "10.0.0.2", later) is not None
+
+
+def test_the_session_cookie_is_secure_over_https(store, settings):
+    import dataclasses
+
+    accounts.create_account(store, "root@example.com", PASSWORD, "admin")
+    app = create_app(dataclasses.replace(settings, public_url="https://chat.example.com"), store)
+    headers = {"Origin": "https://chat.example.com", "Host": "chat.example.com"}
+    _req, resp = app.test_client.post(
+        "/portal/signin",
+        data={"email": "root@example.com", "password": PASSWORD, "next": "/portal"},
+        headers=headers,
+        allow_redirects=False,
+    )
+    assert resp.status == 302, resp.text[:300]
+    attrs = [a.strip().lower() for a in resp.headers["set-cookie"].split(";")]
+    assert "secure" in attrs and not any(a.startswith("secure=") for a in attrs)
