@@ -81,7 +81,7 @@ def cmd_agents(settings: Settings, args: argparse.Namespace) -> int:
     from bot.admin import rules
 
     rows = rules.list_agents(_store(settings))
-    _show(rows, args.json, ["email", "name", "timezone", "hours", "max_per_day", "queues"])
+    _show(rows, args.json, ["email", "name", "timezone", "hours", "max_per_day", "queues", "calendar", "calendar_error"])
     return 0
 
 

@@ -17,7 +17,16 @@ from bot.i18n import zone
 from bot.messages.email import DEFAULT_BODY, DEFAULT_SUBJECT
 from bot.scheduling.routing import MODES, PERIODS, describe
 from bot.store import Store
-from bot.store.models import Agent, Booking, DateOverride, Queue, QueueMember, TimeOff, WeeklyHour
+from bot.store.models import (
+    Agent,
+    Booking,
+    CalendarConnection,
+    DateOverride,
+    Queue,
+    QueueMember,
+    TimeOff,
+    WeeklyHour,
+)
 
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 _BLOCK = re.compile(r"^(\d{1,2}):(\d{2})-(\d{1,2}):(\d{2})$")
@@ -265,6 +274,7 @@ def list_agents(store: Store) -> list[dict[str, Any]]:
             queues = s.execute(
                 select(Queue.slug, QueueMember.weight).join(QueueMember).where(QueueMember.agent_id == a.id)
             ).all()
+            conn = s.execute(select(CalendarConnection).where(CalendarConnection.agent_id == a.id)).scalars().first()
             out.append(
                 {
                     "email": a.email,
@@ -279,6 +289,11 @@ def list_agents(store: Store) -> list[dict[str, Any]]:
                     "overrides": sorted({o.day.isoformat() for o in a.overrides}),
                     "time_off": [f"{t.start.isoformat()}/{t.end.isoformat()}" for t in a.time_off],
                     "queues": {slug: w for slug, w in queues},
+                    # The portal's connection state, for the CLI too: local | connected |
+                    # needs_reconnect, which calendar, and the last error if any.
+                    "calendar": "local" if conn is None else conn.status,
+                    "calendar_account": None if conn is None else f"{conn.provider}:{conn.account_email}",
+                    "calendar_error": None if conn is None else conn.last_error,
                 }
             )
         return out

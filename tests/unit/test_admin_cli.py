@@ -112,3 +112,29 @@ def test_cli_errors_are_plain(cli, capsys):
     assert main(["agent", "add", "b@example.com", "--timezone", "UTC"]) == 0
     assert main(["agent", "set", "b@example.com", "--max-per-day", "lots"]) == 2
     assert "whole number" in capsys.readouterr().err
+
+
+def test_agents_shows_the_calendar_connection_state(cli, store):
+    from bot.store.models import Agent, CalendarConnection
+
+    cli("agent", "add", "gina@example.com", "--name", "Gina", "--timezone", "Europe/Rome")
+    cli("agent", "add", "lou@example.com", "--name", "Lou", "--timezone", "Europe/Paris")
+    with store.session() as s:
+        gina = s.query(Agent).filter_by(email="gina@example.com").one()
+        s.add(
+            CalendarConnection(
+                agent_id=gina.id,
+                provider="google",
+                account_email="gina@acme.example",
+                secret="x",
+                status="needs_reconnect",
+                last_error="invalid_grant: Token has been expired or revoked.",
+            )
+        )
+    rows = {a["email"]: a for a in json.loads(cli("agents", "--json"))}
+    assert rows["gina@example.com"]["calendar"] == "needs_reconnect"
+    assert rows["gina@example.com"]["calendar_account"] == "google:gina@acme.example"
+    assert "invalid_grant" in rows["gina@example.com"]["calendar_error"]
+    assert rows["lou@example.com"]["calendar"] == "local" and rows["lou@example.com"]["calendar_error"] is None
+    table = cli("agents")
+    assert "needs_reconnect" in table and "invalid_grant" in table
