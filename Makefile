@@ -19,7 +19,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help install run train test test-unit test-rasa test-e2e test-scale lint bench load scale-up clean
+.PHONY: help install run train test test-unit test-rasa test-e2e test-scale test-clock lint bench load scale-up clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,7 +50,13 @@ train: install ## train the model if the data changed (Rasa skips an unchanged f
 run: install ## migrate, seed the demo, train if needed, start Rasa (5005), actions (5055), web (8000)
 	$(PY) -m bot run
 
-test: install train lint test-unit test-rasa test-e2e test-scale ## everything CI runs
+TEST_STAGES := train lint test-unit test-rasa test-e2e test-scale
+test: install ## everything CI runs, one stage after another, each timed
+	@for stage in $(TEST_STAGES); do \
+	  start=$$(date +%s); \
+	  $(MAKE) --no-print-directory $$stage || { echo "== $$stage FAILED after $$(( $$(date +%s) - start )) s"; exit 1; }; \
+	  echo "== $$stage took $$(( $$(date +%s) - start )) s"; \
+	done
 
 test-unit: install ## unit and integration tests (no Rasa server, no model)
 	$(PY) -m pytest -q -m "not e2e and not scale"
@@ -63,6 +69,10 @@ test-rasa: install ## rasa data validate, test stories, held-out NLU accuracy pe
 
 test-e2e: install ## the three processes on free ports, whole conversations over REST
 	$(PY) -m pytest -q -m e2e
+
+test-clock: install train ## the conversation, language and browser tests under faked clocks (libfaketime): weekend, nights, DST days, New Year's Eve
+	@command -v faketime >/dev/null || { echo "faketime is missing: apt-get install faketime"; exit 1; }
+	$(PY) -m tests.clock_runs
 
 scale-up: install train ## the scaled topology here: DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bot make scale-up
 	$(PY) -m bot scale-up --no-train
