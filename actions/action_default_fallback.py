@@ -1,18 +1,47 @@
 """action_default_fallback: Rasa's fallback (low NLU or dialogue confidence), answered honestly
-in the visitor's language; replaces Rasa's default, which would need a domain response."""
+in the visitor's language; replaces Rasa's default, which would need a domain response.
+
+What the message said is kept even so: a time ("tuesday afternoon maybe") is answered with times,
+a zone or a correction of the e-mail or name is taken and acknowledged. The context slots are set
+after the UserUtteranceReverted, which would otherwise undo them with the message.
+"""
 
 from __future__ import annotations
 
-from rasa_sdk.events import EventType, UserUtteranceReverted
+from typing import Any
 
-from actions.common import SayAction
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, FollowupAction, SlotSet, UserUtteranceReverted
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.common import apply, context_events, lang, requested_slot
+from bot.dialogue.answers import corrected_email, stated_name
+from bot.i18n.texts import say
 
 
-class ActionDefaultFallback(SayAction):
-    key = "default"
-
+class ActionDefaultFallback(Action):
     def name(self) -> str:
         return "action_default_fallback"
 
-    def after(self, tracker) -> list[EventType]:  # noqa: ANN001
-        return [UserUtteranceReverted()]
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
+        ctx = context_events(tracker)
+        apply(tracker, ctx)
+        language = lang(tracker)
+        if requested_slot(tracker) is None:
+            text = (tracker.latest_message or {}).get("text") or ""
+            email = corrected_email(text, tracker.get_slot("email")) if tracker.get_slot("email") else None
+            name = stated_name(text) if tracker.get_slot("first_name") else None
+            if email or name:
+                fixed: list[EventType] = []
+                if email:
+                    fixed.append(SlotSet("email", email))
+                    dispatcher.utter_message(text=say("email_corrected", language, email=email))
+                if name:
+                    fixed.append(SlotSet("first_name", name))
+                    dispatcher.utter_message(text=say("name_corrected", language, name=name))
+                return [UserUtteranceReverted(), *ctx, *fixed]
+            if any(e.get("name") in ("time_pref", "timezone_stated") for e in ctx):
+                # Not understood as a whole, but it says when (or where): answer with times.
+                return [UserUtteranceReverted(), *ctx, FollowupAction("action_offer_slots")]
+        dispatcher.utter_message(text=say("default", language))
+        return [UserUtteranceReverted(), *ctx]

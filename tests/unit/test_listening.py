@@ -1,0 +1,143 @@
+"""The assistant listens (issue 16), action by action, model-free: what a message says about
+time, zone, names and corrections is kept and honoured. The service clock is Tuesday
+1 December 2026, 08:00 UTC (tests/conftest.py)."""
+
+from __future__ import annotations
+
+from datetime import date
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from actions.action_book_slot import ActionBookSlot
+from actions.action_default_fallback import ActionDefaultFallback
+from actions.action_offer_slots import ActionOfferSlots
+from actions.validate_booking_form import ValidateBookingForm
+from bot.store.models import Offer
+from tests.helpers import add_queue, make_tracker, run, slot_events
+
+KNOWN = {"email": "kim@example.com", "first_name": "Kim", "company": "Globex"}
+ALL_WEEK = [(d, 0, 24 * 60) for d in range(7)]  # an agent free at any hour: only the visitor's words limit
+
+
+def offered(store, messages, tz: str):
+    ids = [b["payload"].split('"slot_id":"')[1].rstrip('"}') for m in messages for b in m.get("buttons", [])]
+    with store.session() as s:
+        rows = {o.id: o for o in s.execute(select(Offer).where(Offer.id.in_(ids))).scalars()}
+        return [(rows[i].start.astimezone(ZoneInfo(tz)), rows[i].end.astimezone(ZoneInfo(tz))) for i in ids]
+
+
+def form_answer(slot: str, text: str, slots: dict | None = None):
+    return make_tracker(
+        text=text,
+        events=[{"event": "slot", "name": slot, "value": text}],
+        slots={**(slots or {}), slot: text, "requested_slot": slot},
+        active_loop="booking_form",
+    )
+
+
+async def test_a_time_in_the_first_message_is_kept_and_honoured(service, store):
+    add_queue(store, agents=[("Ada", "Europe/London", ALL_WEEK)])
+    first = make_tracker(text="can I book a demo next Tuesday afternoon?", intent="book_meeting", active_loop="booking_form")
+    _, events = await run(ValidateBookingForm(), first)
+    pref = slot_events(events)["time_pref"]
+    assert pref["first"] == "2026-12-08" and (pref["lo"], pref["hi"]) == (12 * 60, 18 * 60)
+    # ... e-mail, name and company later, the offer reads the kept preference.
+    messages, _ = await run(ActionOfferSlots(), make_tracker(slots={**KNOWN, "time_pref": pref}, text="Globex"))
+    times = offered(store, messages, "Europe/London")
+    assert times and all(s.date() == date(2026, 12, 8) and s.hour >= 12 and e.hour <= 18 for s, e in times)
+
+
+async def test_no_preference_offers_only_the_visitors_working_day(service, store):
+    add_queue(store, agents=[("Ada", "Europe/London", ALL_WEEK)])
+    messages, _ = await run(ActionOfferSlots(), make_tracker(slots={**KNOWN, "timezone": "Europe/London"}))
+    times = offered(store, messages, "Europe/London")
+    assert len(times) == 5 and all(s.weekday() < 5 and 8 <= s.hour and (e.hour, e.minute) <= (19, 0) for s, e in times)
+
+
+async def test_none_of_those_anything_thursday_morning(service, store):
+    add_queue(store, agents=[("Ada", "Europe/London", ALL_WEEK)])
+    first, events = await run(ActionOfferSlots(), make_tracker(slots=KNOWN))
+    cursor = slot_events(events)["offer_cursor"]
+    tracker = make_tracker(
+        text="none of those work, anything Thursday morning?", intent="more_slots", slots={**KNOWN, "offer_cursor": cursor}
+    )
+    messages, _ = await run(ActionOfferSlots(), tracker)
+    times = offered(store, messages, "Europe/London")
+    assert times and all(s.date() == date(2026, 12, 3) and 8 <= s.hour and e.hour <= 12 for s, e in times)
+
+
+async def test_bounds_hold_on_every_day(service, store):
+    add_queue(store, agents=[("Ada", "Europe/London", ALL_WEEK)])
+    messages, _ = await run(ActionOfferSlots(), make_tracker(slots=KNOWN, text="not before 9 please", intent="ask_time"))
+    times = offered(store, messages, "Europe/London")
+    assert times and all(s.hour >= 9 for s, _ in times)
+
+
+async def test_a_stated_zone_beats_the_widgets_and_sticks(service, store):
+    add_queue(store, agents=[("Ada", "Europe/London", ALL_WEEK)])
+    meta = {"timezone": "Europe/London"}
+    said = make_tracker(text="I'm in Chicago actually", intent="more_slots", slots=KNOWN, metadata=meta)
+    messages, events = await run(ActionOfferSlots(), said)
+    slots = slot_events(events)
+    assert slots["timezone"] == "America/Chicago" and slots["timezone_stated"] is True
+    assert "Chicago" in messages[0]["text"]
+    later = make_tracker(
+        text="other times?", intent="more_slots", metadata=meta,
+        slots={**KNOWN, "timezone": "America/Chicago", "timezone_stated": True},
+    )
+    messages, events = await run(ActionOfferSlots(), later)
+    assert "timezone" not in slot_events(events) and "Chicago" in messages[0]["text"]
+    times = offered(store, messages, "America/Chicago")
+    assert all(8 <= s.hour and (e.hour, e.minute) <= (19, 0) for s, e in times)
+
+
+async def test_company_names_are_companies(service, store):
+    for company in ["Ferrero", "Ferrari Srl", "Fernández SL", "Basta Pasta"]:
+        _, events = await run(ValidateBookingForm(), form_answer("company", company, {"email": "a@b.co", "first_name": "A"}))
+        assert slot_events(events)["company"] == company
+
+
+async def test_names_out_of_sentences(service, store):
+    for text, name in [("je m'appelle Jean-Pierre", "Jean-Pierre"), ("Ich heiße Katrin", "Katrin"), ("me llamo Lucía", "Lucía")]:
+        _, events = await run(ValidateBookingForm(), form_answer("first_name", text, {"email": "a@b.co"}))
+        assert slot_events(events)["first_name"] == name
+
+
+async def test_a_corrected_email_replaces_the_withdrawn_one(service, store):
+    tracker = form_answer("first_name", "oops wrong email, it's mark@acme.com", {"email": "marc@acme.com"})
+    messages, events = await run(ValidateBookingForm(), tracker)
+    slots = slot_events(events)
+    assert slots["email"] == "mark@acme.com" and slots["first_name"] is None
+    assert "mark@acme.com" in messages[0]["text"]
+
+
+async def test_a_question_at_the_email_question_is_answered(service, store):
+    messages, events = await run(ValidateBookingForm(), form_answer("email", "why do you need it?"))
+    assert slot_events(events)["email"] is None and "invitation" in messages[0]["text"]
+
+
+async def test_a_time_clicked_before_the_details_is_booked_after_the_form(service, store):
+    add_queue(store, agents=[("Ada", "Europe/London", ALL_WEEK)])
+    messages, _ = await run(ActionOfferSlots(), make_tracker(text="anything tomorrow afternoon?", intent="ask_time"))
+    payload = messages[0]["buttons"][1]["payload"]
+    offer_id = payload.split('"slot_id":"')[1].rstrip('"}')
+    click = make_tracker(text=payload, intent="choose_slot", entities=[{"entity": "slot_id", "value": offer_id}])
+    _, events = await run(ActionBookSlot(), click)
+    assert slot_events(events)["chosen_slot"] == offer_id
+    assert any(e.get("event") == "followup" and e.get("name") == "booking_form" for e in events)
+    done = make_tracker(slots={**KNOWN, "chosen_slot": offer_id})
+    messages, events = await run(ActionOfferSlots(), done)
+    assert slot_events(events)["chosen_slot"] is None
+    [booking] = service.list_bookings()
+    with store.session() as s:
+        assert booking["start"].startswith(s.get(Offer, offer_id).start.strftime("%Y-%m-%dT%H:%M"))
+    assert booking["visitor_email"] == "kim@example.com" and booking["status"] == "confirmed"
+
+
+async def test_a_fallback_that_says_when_offers_times_and_keeps_them(service, store):
+    tracker = make_tracker(text="hmm thursday afternoon maybe", intent="nlu_fallback", slots=KNOWN)
+    messages, events = await run(ActionDefaultFallback(), tracker)
+    assert events[0]["event"] == "rewind"
+    assert slot_events(events)["time_pref"]["first"] == "2026-12-03"
+    assert events[-1]["event"] == "followup" and events[-1]["name"] == "action_offer_slots" and messages == []
