@@ -10,7 +10,6 @@ import json
 import logging
 import re
 import secrets
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,17 +21,22 @@ from bot.dialogue.visitor import nesting_depth
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import CalendarEvent
+from bot.web.limits import (
+    MAX_BODY,
+    MAX_MESSAGE,
+    MAX_METADATA,
+    MAX_METADATA_DEPTH,
+    SENDER_RE,
+    STATIC,
+    STATIC_FILES,
+)
+from bot.web.openapi import document
 
 log = logging.getLogger(__name__)
 
-STATIC = Path(__file__).parent / "static"
-SENDER_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 KEY_RE = re.compile(r"^[0-9a-f]{32}$")
 VISITOR_COOKIE = "bot_visitor"
 VISITOR_COOKIE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-MAX_MESSAGE = 2000
-MAX_METADATA = 8192
-MAX_METADATA_DEPTH = 16  # objects/arrays inside one another, metadata itself included
 _names = itertools.count()
 
 SECURITY_HEADERS = {
@@ -40,17 +44,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": "default-src 'self'; style-src 'self'; script-src 'self'; object-src 'none'",
-}
-
-
-#: What /static/<name> serves (nothing else): the chat page's, the widget's and the portal's files.
-STATIC_FILES = {
-    "chat.js": "text/javascript",
-    "chat.css": "text/css",
-    "widget.css": "text/css",
-    "portal.js": "text/javascript",
-    "portal.css": "text/css",
-    "vendor/socket.io.min.js": "text/javascript",  # copied from node_modules by `make install`
 }
 
 
@@ -67,7 +60,7 @@ def _error(status: int, message: str) -> response.HTTPResponse:
 
 def create_app(settings: Settings, store: Store | None = None) -> Sanic:
     app = Sanic(f"bot_web_{next(_names)}")
-    app.config.REQUEST_MAX_SIZE = 64 * 1024
+    app.config.REQUEST_MAX_SIZE = MAX_BODY
 
     from bot.web.oauth import blueprint
 
@@ -238,8 +231,6 @@ def create_app(settings: Settings, store: Store | None = None) -> Sanic:
 
     @app.get("/openapi.json")
     async def openapi(_request: Request) -> response.HTTPResponse:
-        from bot.web.openapi import document
-
         return response.json(document(settings.public_url))
 
     from sanic.exceptions import SanicException

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.web import app as web
+from bot.web import limits
 
 ERROR = {"$ref": "#/components/schemas/Error"}
 HTML = {"text/html": {"schema": {"type": "string"}}}
@@ -53,7 +53,7 @@ def document(server_url: str | None = None) -> dict[str, Any]:
         "properties": {
             "sender": {
                 "type": "string",
-                "pattern": web.SENDER_RE.pattern,
+                "pattern": limits.SENDER_RE.pattern,
                 "minLength": 1,
                 "maxLength": 64,
                 "description": "Conversation id chosen by the page: 1-64 letters, digits, '-' or '_'.",
@@ -61,9 +61,9 @@ def document(server_url: str | None = None) -> dict[str, Any]:
             "message": {
                 "type": "string",
                 "minLength": 1,
-                "maxLength": web.MAX_MESSAGE,
+                "maxLength": limits.MAX_MESSAGE,
                 "description": (
-                    f"What the visitor typed or the payload of a button: 1-{web.MAX_MESSAGE} characters, "
+                    f"What the visitor typed or the payload of a button: 1-{limits.MAX_MESSAGE} characters, "
                     "not only white space, no NUL character, valid Unicode (no lone surrogates)."
                 ),
             },
@@ -71,8 +71,8 @@ def document(server_url: str | None = None) -> dict[str, Any]:
                 "type": ["object", "null"],
                 "description": (
                     "Widget metadata (timezone, locale, queue, person, company), passed to Rasa as is. "
-                    f"At most {web.MAX_METADATA} characters as JSON (Python's json.dumps, ASCII-escaped), "
-                    f"objects/arrays nested at most {web.MAX_METADATA_DEPTH} levels deep (itself included), "
+                    f"At most {limits.MAX_METADATA} characters as JSON (Python's json.dumps, ASCII-escaped), "
+                    f"objects/arrays nested at most {limits.MAX_METADATA_DEPTH} levels deep (itself included), "
                     "no NaN or Infinity, valid Unicode. Absent or null means {}."
                 ),
             },
@@ -107,7 +107,7 @@ def document(server_url: str | None = None) -> dict[str, Any]:
                 "Chat page, same-origin chat relay to Rasa's REST channel, meeting rooms of the local "
                 "calendar, calendar connection pages, health. JSON errors are `{\"error\": \"...\"}`; "
                 "the calendar connection pages answer errors with an HTML page instead. Any request "
-                "body over 64 KB is refused with 413."
+                f"body over {limits.MAX_BODY // 1024} KB is refused with 413."
             ),
         },
         "paths": {
@@ -127,7 +127,7 @@ def document(server_url: str | None = None) -> dict[str, Any]:
                             "name",
                             "File name (may contain '/'); only these exist. The socket.io client is copied "
                             "from node_modules by `make install`.",
-                            enum=list(web.STATIC_FILES),
+                            enum=list(limits.STATIC_FILES),
                         )
                     ],
                     "responses": {
