@@ -19,7 +19,7 @@ export RASA_TELEMETRY_ENABLED := false
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help install run train test test-unit test-rasa test-e2e test-scale test-clock lint bench load scale-up clean
+.PHONY: help install run train test test-unit test-rasa test-e2e test-scale test-clock check-determinism lint bench load scale-up clean
 
 help: ## list the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -73,6 +73,9 @@ test-e2e: install ## the three processes on free ports, whole conversations over
 test-clock: install train ## the conversation, language and browser tests under faked clocks (libfaketime): weekend, nights, DST days, New Year's Eve
 	@command -v faketime >/dev/null || { echo "faketime is missing: apt-get install faketime"; exit 1; }
 	$(PY) -m tests.clock_runs
+
+check-determinism: install ## train twice from scratch and compare the predictions on the held-out NLU sets (~10 min)
+	$(PY) -m tests.determinism
 
 scale-up: install train ## the scaled topology here: DATABASE_URL=postgresql://postgres@127.0.0.1:5432/bot make scale-up
 	$(PY) -m bot scale-up --no-train
