@@ -24,8 +24,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
 
 from bot.crypto import Vault
-from bot.dialogue.visitor import clean_email
 from bot.errors import BotError
+from bot.inputs import clean_email
 from bot.store import Store
 from bot.store.models import Account, Agent, SignInAttempt
 

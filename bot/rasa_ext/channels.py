@@ -30,7 +30,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
-from bot.dialogue.visitor import nesting_depth
+from bot.inputs import nesting_depth
 
 structlogger = structlog.get_logger()
 

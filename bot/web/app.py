@@ -17,7 +17,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sqlalchemy import select, text
 
-from bot.dialogue.visitor import nesting_depth
+from bot.inputs import nesting_depth
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import CalendarEvent

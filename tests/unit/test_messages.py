@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar
 
-from bot.dialogue.visitor import clean_email, clean_first_name, parse_metadata
+from bot.dialogue.visitor import clean_first_name, parse_metadata
 from bot.i18n.texts import say
+from bot.inputs import clean_email
 from bot.messages.email import DEFAULT_BODY, DEFAULT_SUBJECT, Confirmation, build_confirmation
 from bot.messages.outbox import FileOutbox
 from tests.helpers import utc
