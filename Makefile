@@ -44,8 +44,8 @@ $(STAMP): requirements.txt requirements-dev.txt constraints.txt
 	@$(PY) -m pip check
 	@rm -f $(VENV)/.installed-* && touch $@
 
-train: install ## train the model if the data changed (Rasa skips an unchanged fingerprint)
-	$(RASA) train --num-threads 2
+train: install ## train the model if config, domain or data changed (Rasa then retrains only what changed)
+	$(PY) -m bot train
 
 run: install ## migrate, seed the demo, train if needed, start Rasa (5005), actions (5055), web (8000)
 	$(PY) -m bot run

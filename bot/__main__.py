@@ -334,13 +334,20 @@ def cmd_scale_up(settings: Settings, args: argparse.Namespace) -> int:
         topo.stop()
 
 
+def cmd_train(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.ops.supervisor import train
+
+    train(force=args.force)
+    return 0
+
+
 def cmd_run(settings: Settings, args: argparse.Namespace) -> int:
     from bot.ops.supervisor import Stack, train
 
     t0 = time.monotonic()
     _setup(settings)
     if not args.no_train:
-        print("Training the model if the data changed (Rasa skips an unchanged fingerprint)...", flush=True)
+        print("Training the model if config, domain or data changed...", flush=True)
         train()
     stack = Stack(settings)
     print("Starting the Rasa server, the action server and the web app (the model takes ~40 s to load)...", flush=True)
@@ -502,6 +509,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--web", type=int, default=1)
     p.add_argument("--no-train", action="store_true")
     p.set_defaults(fn=cmd_scale_up)
+    p = sub.add_parser("train", help="train the model unless the newest one was trained from the same files")
+    p.add_argument("--force", action="store_true", help="run rasa train even so (Rasa still reuses its cache)")
+    p.set_defaults(fn=cmd_train)
     p = sub.add_parser("run", help="migrate, seed, train if needed, start all three processes")
     p.add_argument("--no-train", action="store_true", help="use the newest model in models/ as it is")
     p.set_defaults(fn=cmd_run)

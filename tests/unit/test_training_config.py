@@ -44,3 +44,24 @@ def test_dict_parameters_spell_out_every_key_the_component_would_fill_in(compone
 
 def test_the_check_above_has_something_to_check() -> None:
     assert any(c["name"] == "DIETClassifier" for c in _components())
+
+
+def test_the_data_fingerprint_follows_every_training_input(tmp_path: Path) -> None:
+    from bot.ops.supervisor import data_fingerprint
+
+    (tmp_path / "data" / "nlu" / "en").mkdir(parents=True)
+    (tmp_path / "config.yml").write_text("pipeline: []\n")
+    (tmp_path / "domain.yml").write_text("intents: [greet]\n")
+    nlu = tmp_path / "data" / "nlu" / "en" / "core.yml"
+    nlu.write_text("nlu: []\n")
+    first = data_fingerprint(tmp_path)
+    assert data_fingerprint(tmp_path) == first  # stable
+    nlu.write_text("nlu: [x]\n")
+    assert data_fingerprint(tmp_path) != first  # a data file
+    nlu.write_text("nlu: []\n")
+    assert data_fingerprint(tmp_path) == first
+    (tmp_path / "data" / "rules.yml").write_text("rules: []\n")
+    assert data_fingerprint(tmp_path) != first  # a new file
+    (tmp_path / "data" / "rules.yml").unlink()
+    (tmp_path / "config.yml").write_text("pipeline: [a]\n")
+    assert data_fingerprint(tmp_path) != first  # the config
