@@ -59,9 +59,9 @@ def main() -> int:
         pa, pb = asyncio.run(predictions(a, texts)), asyncio.run(predictions(b, texts))
     report = {
         "texts": len(texts),
-        "same_intent": sum(x[0] == y[0] for x, y in zip(pa, pb)),
-        "identical_confidence": sum(x == y for x, y in zip(pa, pb)),
-        "max_confidence_diff": max(abs(x[1] - y[1]) for x, y in zip(pa, pb)),
+        "same_intent": sum(x[0] == y[0] for x, y in zip(pa, pb, strict=True)),
+        "identical_confidence": sum(x == y for x, y in zip(pa, pb, strict=True)),
+        "max_confidence_diff": max(abs(x[1] - y[1]) for x, y in zip(pa, pb, strict=True)),
     }
     print(json.dumps(report))
     return 0 if report["identical_confidence"] == len(texts) else 1
