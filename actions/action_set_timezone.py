@@ -6,10 +6,10 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import apply, context_events, lang, offer
+from actions.common import apply, context_events, lang
 from bot.i18n import zone_label
 from bot.i18n.places import find_zone
 from bot.i18n.texts import say
@@ -26,11 +26,14 @@ class ActionSetTimezone(Action):
         if tz is None:
             dispatcher.utter_message(text=say("timezone_unknown", lang(tracker)))
             return ctx
-        events = [*ctx, SlotSet("timezone", tz.key)]
+        events = [*ctx, SlotSet("timezone", tz.key), SlotSet("timezone_stated", True)]
         apply(tracker, events)
         dispatcher.utter_message(
             text=say("timezone_changed", lang(tracker), zone=zone_label(tz, tracker.get_slot("locale") or "en"))
         )
-        if tracker.get_slot("offer_cursor"):  # slots were shown: show them again, in the new zone
-            events += await offer(dispatcher, tracker, intro=say("offer_intro", lang(tracker)))
+        said_time = any(e.get("name") == "time_pref" for e in ctx)
+        if tracker.get_slot("offer_cursor") or said_time:
+            # Slots were shown, or the message also says when ("I'm in Chicago, tomorrow
+            # morning?"): offer (again) in the new zone, inside what was asked or the working day.
+            events.append(FollowupAction("action_offer_slots"))
         return events

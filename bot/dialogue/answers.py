@@ -33,6 +33,8 @@ _NAME_END = set(
     "y con gracias e com obrigado obrigada da di ed grazie actually please sorry lol here "
     "en fait eigentlich en realidad na verdade in realta realta svp".split()
 )
+#: Words between "my name is" and the name ("ich heiße eigentlich Timo", "it's actually Marc").
+_SKIP = set("actually really just eigentlich doch en fait plutot en realidad realmente na verdade in realta".split())
 #: An answer made of words only (letters, spaces, hyphens, apostrophes, light punctuation):
 #: anything else ("Jo <b>") is kept as written, and shown inert wherever it appears.
 _PLAIN = re.compile(r"^[^\W\d_][\w\s'’.,!-]*$", re.UNICODE)
@@ -60,6 +62,8 @@ def _after_intro(text: str) -> str | None:
 def _name_words(rest: str) -> str | None:
     words: list[str] = []
     for w in _WORD.findall(rest):
+        if not words and fold(w) in _SKIP:  # "ich heiße eigentlich Timo"
+            continue
         if fold(w) in _NAME_END or len(words) == 3:
             break
         words.append(w.strip(".'’"))

@@ -43,6 +43,10 @@ def decide(text: str, intent: str, confidence: float, ranking: list[tuple[str, f
     if text.startswith("/"):  # a button payload names its intent itself
         return Decision(intent, confidence, "")
     scores = dict(ranking)
+    if intent == "choose_slot":
+        # Slots are chosen with their buttons, whose payload names the offer; typed words that
+        # look like a choice ("pode ser quarta às 15h?") ask for a time.
+        return Decision("ask_time", confidence, "a typed choice asks for a time")
     changes_booking = says_cancel(text) or says_move(text)
     if intent in NEEDS_WORDS and not _evidenced(intent, text):
         if says_book(text) and not changes_booking:

@@ -120,6 +120,11 @@ _STRIP = re.compile(r"\S+@\S+|https?://\S+|/\w+\{.*\}|\b(?=\w*\d)(?=\w*[a-zA-Z])
 #: Duckling's day parts (local hours from, to) → a receptionist's.
 DAY_PART_HOURS = {(0, 12): (8, 12), (4, 12): (8, 12), (12, 19): (12, 18), (18, 0): (17, 21), (18, 24): (17, 21)}
 PLAUSIBLE = (7 * 60, 21 * 60)
+#: Words visitors type that Duckling does not know.
+SLANG = [
+    (re.compile(r"\baprem\b", re.IGNORECASE), "après-midi"),
+    (re.compile(r"\bapr[eè]s[- ]?m\b", re.IGNORECASE), "après-midi"),
+]
 
 
 def _hour(groups: tuple[str | None, ...]) -> int | None:
@@ -214,6 +219,8 @@ def _pref_from_duckling(item: dict, tz: ZoneInfo) -> TimePref | None:
             )
             if part:
                 lo, hi = part[0] * 60, part[1] * 60
+            elif lo < 7 * 60 and hi <= 13 * 60:  # a morning by another name ("Vormittag" from 03:00)
+                lo = 8 * 60
         return TimePref(first=day, last=day, lo=lo, hi=hi, bound=lo is None or hi is None)
     start = _value_start(best)
     if start is None:
@@ -249,6 +256,8 @@ def read_pref(text: str, lang: str, tz: ZoneInfo, now: datetime) -> TimePref | N
     for a, b in spans:
         rest = rest[:a] + " " * (b - a) + rest[b:]
     days = None
+    for slang, word in SLANG:
+        rest = slang.sub(word, rest)
     found = _duckling(rest, lang, tz, now)
     for item in found:
         try:
@@ -257,7 +266,15 @@ def read_pref(text: str, lang: str, tz: ZoneInfo, now: datetime) -> TimePref | N
             continue
         if p is None or p.is_empty() or (p.first is not None and abs((p.first - now.date()).days) > 400):
             continue
-        days = p
+        if days is None:
+            days = p
+            continue
+        # "el viernes … sobre las 2 de la tarde" read as two expressions: the day of the one,
+        # the hours of the other.
+        if days.first is not None and days.lo is None and days.hi is None and days.at is None and p.first is None:
+            days = TimePref(first=days.first, last=days.last, lo=p.lo, hi=p.hi, at=p.at)
+        elif days.first is None and p.first is not None and (days.lo is not None or days.at is not None):
+            days = TimePref(first=p.first, last=p.last, lo=days.lo, hi=days.hi, at=days.at)
         break
     if days is None and lo is None and hi is None:
         return None

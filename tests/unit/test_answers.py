@@ -23,6 +23,7 @@ from bot.dialogue.answers import corrected_email, find_email, read_name, stated_
         ("oh sorry, Sam", "Sam"),
         ("Mark from Acme", "Mark"),
         ("sorry, my name is Marc actually", "Marc"),
+        ("ach quatsch, ich heiße eigentlich Timo", "Timo"),
     ],
 )
 def test_read_name(text, name):

@@ -67,6 +67,10 @@ def test_an_unsure_explicit_stop_and_resume():
     assert decide("ok actually let's do it now", "nlu_fallback", 0.6, [], T).intent == "affirm"
 
 
+def test_a_typed_choice_asks_for_a_time():
+    assert decide("pode ser quarta às 15h?", "choose_slot", 0.99, [], T).intent == "ask_time"
+
+
 def test_payloads_pass_untouched():
     assert decide('/choose_slot{"slot_id":"x"}', "choose_slot", 1.0, [], T).intent == "choose_slot"
 
