@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet, UserUtteranceReverted
+from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import apply, context_events, lang, requested_slot
@@ -42,6 +42,21 @@ class ActionDefaultFallback(Action):
                 return [UserUtteranceReverted(), *ctx, *fixed]
             if any(e.get("name") in ("time_pref", "timezone_stated") for e in ctx):
                 # Not understood as a whole, but it says when (or where): answer with times.
-                return [UserUtteranceReverted(), *ctx, FollowupAction("action_offer_slots")]
+                from actions.action_offer_slots import ActionOfferSlots
+
+                offered = await ActionOfferSlots().run(dispatcher, tracker, domain)
+                return [UserUtteranceReverted(), *_since_user(tracker), *ctx, *offered]
         dispatcher.utter_message(text=say("default", language))
-        return [UserUtteranceReverted(), *ctx]
+        return [UserUtteranceReverted(), *_since_user(tracker), *ctx]
+
+
+def _since_user(tracker: Tracker) -> list[EventType]:
+    """The slots set after the visitor's message by earlier actions of this turn, set again after
+    the revert (which would otherwise undo them with the message)."""
+    out: list[EventType] = []
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        if event.get("event") == "slot":
+            out.insert(0, SlotSet(event["name"], event.get("value")))
+    return out

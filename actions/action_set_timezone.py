@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, FollowupAction, SlotSet
+from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import apply, context_events, lang
@@ -35,5 +35,7 @@ class ActionSetTimezone(Action):
         if tracker.get_slot("offer_cursor") or said_time:
             # Slots were shown, or the message also says when ("I'm in Chicago, tomorrow
             # morning?"): offer (again) in the new zone, inside what was asked or the working day.
-            events.append(FollowupAction("action_offer_slots"))
+            from actions.action_offer_slots import ActionOfferSlots
+
+            events += await ActionOfferSlots().run(dispatcher, tracker, domain)
         return events

@@ -136,8 +136,13 @@ async def test_a_time_clicked_before_the_details_is_booked_after_the_form(servic
 
 
 async def test_a_fallback_that_says_when_offers_times_and_keeps_them(service, store):
-    tracker = make_tracker(text="hmm thursday afternoon maybe", intent="nlu_fallback", slots=KNOWN)
+    add_queue(store, agents=[("Ada", "Europe/London", ALL_WEEK)])
+    earlier = [{"event": "user", "text": "x"}, {"event": "slot", "name": "timezone", "value": "America/Chicago"}]
+    tracker = make_tracker(text="hmm thursday afternoon maybe", intent="nlu_fallback", slots=KNOWN, events=earlier)
     messages, events = await run(ActionDefaultFallback(), tracker)
     assert events[0]["event"] == "rewind"
-    assert slot_events(events)["time_pref"]["first"] == "2026-12-03"
-    assert events[-1]["event"] == "followup" and events[-1]["name"] == "action_offer_slots" and messages == []
+    slots = slot_events(events)
+    assert slots["time_pref"]["first"] == "2026-12-03"
+    assert slots["timezone"] == "America/Chicago"  # set by an earlier action of the turn: kept
+    times = offered(store, messages, "Europe/London")
+    assert times and all(s.date() == date(2026, 12, 3) and s.hour >= 12 for s, _ in times)
