@@ -52,10 +52,14 @@ class ActionOfferSlots(Action):
             events = await offer(dispatcher, tracker, intro=intro, after=after, within=wins, quiet=True)
             if events is not None:
                 return ctx + extra + events
+            # The nearest times after the window, inside the visitor's working day if any.
             nearest = after or (wins[0].start if wins else None)
-            return ctx + extra + await offer(
-                dispatcher, tracker, after=nearest, intro=self._none(pref, wins, tz, tracker, language)
-            )
+            intro = self._none(pref, wins, tz, tracker, language)
+            workday = windows(None, tz, svc.clock(), HORIZON_DAYS)
+            events = await offer(dispatcher, tracker, after=nearest, within=workday, intro=intro, quiet=True)
+            if events is not None:
+                return ctx + extra + events
+            return ctx + extra + await offer(dispatcher, tracker, after=nearest, intro=intro)
         intro = say("offer_more", language) if after else say("offer_intro", language)
         events = await offer(dispatcher, tracker, intro=intro, after=after, within=wins, quiet=True)
         if events is not None:

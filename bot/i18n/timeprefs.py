@@ -240,6 +240,17 @@ def _pref_from_duckling(item: dict, tz: ZoneInfo) -> TimePref | None:
     return TimePref(first=local.date(), last=local.date())
 
 
+def _is_now(item: dict, now: datetime) -> bool:
+    """A reading that starts now to the second ("right now", "ora", "in an hour")."""
+    value = item.get("value") or {}
+    if value.get("type") == "interval":
+        edge = value.get("from") or {}
+        start, grain = (_at(edge["value"]) if edge.get("value") else None), edge.get("grain")
+    else:
+        start, grain = _value_start(value), value.get("grain")
+    return start is not None and grain in ("second", "minute") and abs((start - now).total_seconds()) < 120
+
+
 def read_pref(text: str, lang: str, tz: ZoneInfo, now: datetime) -> TimePref | None:
     """What ``text`` says about when: days, parts of days, exact times, ranges and bounds, in the
     visitor's zone ("next Tuesday afternoon", "entre 8h et midi", "nicht vor 9 Uhr")."""
@@ -265,6 +276,8 @@ def read_pref(text: str, lang: str, tz: ZoneInfo, now: datetime) -> TimePref | N
         except (ValueError, KeyError, TypeError, OverflowError):  # a reading we cannot use
             continue
         if p is None or p.is_empty() or (p.first is not None and abs((p.first - now.date()).days) > 400):
+            continue
+        if _is_now(item, now):  # "ora italiana", "right now?": a word for now, not a time asked for
             continue
         if days is None:
             days = p

@@ -109,3 +109,7 @@ def test_slot_round_trip_and_bad_slot_values():
 def test_codes_and_odd_readings_are_not_times():
     assert read_pref("3f9a1c2e7b dana@acme.example", "en", LONDON, NOW) is None
     assert read_pref("my code is 123456789", "en", LONDON, NOW) is None
+
+
+def test_a_word_for_now_is_not_a_time_asked_for():
+    assert read_pref("me li date in ora italiana?", "it", ZoneInfo("Europe/Rome"), NOW) is None
