@@ -11,9 +11,10 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 LANGS = {"en", "fr", "de", "es", "pt", "it"}
 TOPICS = {"core", "booking", "manage", "language", "out_of_scope"}
-# Test texts that were already in the training data when the held-out sets were split into
-# folders (added by the data rounds after the sets were written). The number may only go down.
-KNOWN_LEAKS = 86
+# Held-out texts found in the training data. There were 86 exact copies (111 ignoring case and
+# punctuation), added by data rounds after the sets were written; they were taken out of the
+# training data, so the held-out figures measure understanding, not memory.
+KNOWN_LEAKS = 0
 
 
 def examples(folder: str) -> list[tuple[str, str, Path]]:
