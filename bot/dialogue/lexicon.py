@@ -20,7 +20,7 @@ from bot.i18n.detect import fold
 #: Phrases that stop a booking in progress. Matched as whole words.
 STOP = [
     # en
-    "stop", "cancel", "cancel it", "forget it", "forget about it", "never mind", "nevermind", "nvm",
+    "stop", "cancel", "cancel it", "forget", "forget it", "forget about it", "never mind", "nevermind", "nvm",
     "no thanks", "no thank you", "not now", "quit", "abort", "exit", "leave it", "changed my mind",
     "dont want", "don't want", "do not want", "not interested", "not anymore", "maybe later", "later",
     # fr
@@ -48,6 +48,7 @@ STOP = [
 FILLER = set(
     """
     ok okay oh ah hm hmm um uh please pls plz just actually sorry thanks thank you no nope nah
+    don't dont continue go on anymore more
     the a an it this that whole thing all everything booking meeting appointment demo call now
     i i'm im we let's lets can could you want to do please for me my our then so well right
     s'il te vous plait plait merci non bon ben alors tout le la les ca cela rendez-vous rdv reunion
@@ -74,7 +75,7 @@ CANCEL = [
 
 #: Stems that say "move my meeting" (reschedule_meeting needs one of them).
 MOVE = [
-    "move", "moving", "reschedul", "re-schedul", "rebook", "re-book", "postpone", "push it", "push back",
+    "move", "moving", "reschedul", "resched", "push my", "repouss", "posticip", "troca", "trocar", "re-schedul", "rebook", "re-book", "postpone", "push it", "push back",
     "push the", "shift", "change the time", "change the date", "change my", "change it", "different time",
     "different day", "another time for", "earlier", "later time", "later date",
     "deplac", "decal", "report", "changer", "modifi", "une autre heure", "un autre jour", "avancer",
@@ -134,6 +135,18 @@ CORRECTION = [
 ]
 
 
+#: Days and clock times, enough to tell "the 15h one" from "the first one".
+DAYS = [
+    "today", "tomorrow", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    "aujourd'hui", "demain", "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+    "heute", "morgen", "montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag",
+    "hoy", "manana", "lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo",
+    "hoje", "amanha", "segunda", "terca", "quarta", "quinta", "sexta",
+    "oggi", "domani", "lunedi", "martedi", "mercoledi", "giovedi", "venerdi", "sabato",
+]
+_CLOCK = re.compile(r"\b\d{1,2}\s*(?:h\b|h\d{2}|:\d{2}|am\b|pm\b|uhr\b|hrs?\b)")
+
+
 @cache
 def _pattern(words: tuple[str, ...], whole: bool) -> re.Pattern[str]:
     alternatives = "|".join(re.escape(fold(w)) for w in sorted(words, key=len, reverse=True))
@@ -156,6 +169,10 @@ def says_move(text: str) -> bool:
 
 def says_book(text: str) -> bool:
     return _has(MEETING, text) and (_has(BOOK_VERBS, text) or _has(WISH, text))
+
+
+def says_time(text: str) -> bool:
+    return bool(_CLOCK.search(fold(text))) or _has(DAYS, text, whole=True)
 
 
 def says_resume(text: str) -> bool:

@@ -13,7 +13,8 @@ T = 0.6
 @pytest.mark.parametrize(
     "text",
     ["stop", "Stop!", "no thanks, forget it", "please cancel the booking", "laisse tomber", "arrete",
-     "vergiss es", "nein danke", "olvidalo", "ya no, gracias", "esquece", "lascia perdere", "ok never mind"],
+     "vergiss es", "nein danke", "olvidalo", "ya no, gracias", "esquece", "lascia perdere", "ok never mind",
+     "stop, I don't want to continue", "forget the whole thing"],
 )
 def test_explicit_stop_phrases(text):
     assert is_explicit_stop(text)
@@ -67,8 +68,10 @@ def test_an_unsure_explicit_stop_and_resume():
     assert decide("ok actually let's do it now", "nlu_fallback", 0.6, [], T).intent == "affirm"
 
 
-def test_a_typed_choice_asks_for_a_time():
+def test_a_typed_choice_that_names_a_time_asks_for_it():
     assert decide("pode ser quarta às 15h?", "choose_slot", 0.99, [], T).intent == "ask_time"
+    assert decide("the first one please", "choose_slot", 0.99, [], T).intent == "choose_slot"
+    assert decide("la 2", "choose_slot", 0.99, [], T).intent == "choose_slot"
 
 
 def test_payloads_pass_untouched():
