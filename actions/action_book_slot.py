@@ -10,6 +10,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import apply, call, context_events, lang, offer, visitor
+from bot.dialogue.lexicon import says_time
 from bot.errors import (
     AlreadyCancelled,
     BookingError,
@@ -36,6 +37,13 @@ class ActionBookSlot(Action):
         apply(tracker, ctx)
         offer_id = next(tracker.get_latest_entity_values("slot_id"), None)
         if not isinstance(offer_id, str) or not offer_id:
+            text = (tracker.latest_message or {}).get("text") or ""
+            if says_time(text) or any(e.get("name") == "time_pref" for e in ctx):
+                # A typed "choice" that names a day or an hour ("pode ser quarta às 15h?"): the
+                # times there, as buttons (a button's payload names the offer; words cannot).
+                from actions.action_offer_slots import ActionOfferSlots
+
+                return ctx + await ActionOfferSlots().run(dispatcher, tracker, domain)
             dispatcher.utter_message(text=say("pick_a_button", lang(tracker)))
             return ctx
         svc = runtime.service()

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from bot.dialogue.lexicon import is_explicit_stop, says_book, says_cancel, says_move, says_resume, says_time
+from bot.dialogue.lexicon import is_explicit_stop, says_book, says_cancel, says_move, says_resume
 
 FALLBACK = "nlu_fallback"
 
@@ -43,10 +43,6 @@ def decide(text: str, intent: str, confidence: float, ranking: list[tuple[str, f
     if text.startswith("/"):  # a button payload names its intent itself
         return Decision(intent, confidence, "")
     scores = dict(ranking)
-    if intent == "choose_slot" and says_time(text):
-        # Slots are chosen with their buttons, whose payload names the offer; a typed "choice"
-        # that names a day or an hour ("pode ser quarta às 15h?") asks for that time.
-        return Decision("ask_time", confidence, "a typed choice that names a time")
     changes_booking = says_cancel(text) or says_move(text)
     if intent in NEEDS_WORDS and not _evidenced(intent, text):
         if says_book(text) and not changes_booking:

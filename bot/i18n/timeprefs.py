@@ -120,6 +120,13 @@ _STRIP = re.compile(r"\S+@\S+|https?://\S+|/\w+\{.*\}|\b(?=\w*\d)(?=\w*[a-zA-Z])
 #: Duckling's day parts (local hours from, to) → a receptionist's.
 DAY_PART_HOURS = {(0, 12): (8, 12), (4, 12): (8, 12), (12, 19): (12, 18), (18, 0): (17, 21), (18, 24): (17, 21)}
 PLAUSIBLE = (7 * 60, 21 * 60)
+#: An ordinal alone, which Duckling reads as a day of the month.
+_ORDINAL = re.compile(
+    r"^(?:the |le |la |der |die |das |el |o |a |il |l')?(?:first|second|third|fourth|fifth|last|premier|premiere|"
+    r"deuxieme|second|seconde|troisieme|erste|erster|ersten|zweite|zweiten|dritte|dritten|primero|primera|segundo|"
+    r"segunda|tercero|tercera|primeiro|primeira|terceiro|terceira|primo|prima|secondo|seconda|terzo|terza|"
+    r"\d{1,2}(?:st|nd|rd|th|er|e|eme|o|a|º|ª)?)(?: one| un| une| uno| una| um| uma)?$"
+)
 #: Words visitors type that Duckling does not know.
 SLANG = [
     (re.compile(r"\baprem\b", re.IGNORECASE), "après-midi"),
@@ -279,6 +286,8 @@ def read_pref(text: str, lang: str, tz: ZoneInfo, now: datetime) -> TimePref | N
             continue
         if _is_now(item, now):  # "ora italiana", "right now?": a word for now, not a time asked for
             continue
+        if _ORDINAL.match(fold(rest[item.get("start", 0) : item.get("end", 0)]).strip(" ?!.,")):
+            continue  # "the first one" picks a button; it is not the 1st of the month
         if days is None:
             days = p
             continue

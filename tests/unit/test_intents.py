@@ -68,10 +68,11 @@ def test_an_unsure_explicit_stop_and_resume():
     assert decide("ok actually let's do it now", "nlu_fallback", 0.6, [], T).intent == "affirm"
 
 
-def test_a_typed_choice_that_names_a_time_asks_for_it():
-    assert decide("pode ser quarta às 15h?", "choose_slot", 0.99, [], T).intent == "ask_time"
-    assert decide("the first one please", "choose_slot", 0.99, [], T).intent == "choose_slot"
-    assert decide("la 2", "choose_slot", 0.99, [], T).intent == "choose_slot"
+def test_lexicon_knows_days_and_clock_times():
+    from bot.dialogue.lexicon import says_time
+
+    assert says_time("pode ser quarta às 15h?") and says_time("the 10:30 one") and says_time("demain")
+    assert not says_time("the first one please") and not says_time("la 2")
 
 
 def test_payloads_pass_untouched():

@@ -146,3 +146,13 @@ async def test_a_fallback_that_says_when_offers_times_and_keeps_them(service, st
     assert slots["timezone"] == "America/Chicago"  # set by an earlier action of the turn: kept
     times = offered(store, messages, "Europe/London")
     assert times and all(s.date() == date(2026, 12, 3) and s.hour >= 12 for s, _ in times)
+
+
+async def test_a_typed_choice_that_names_a_time_gets_those_times(service, store):
+    add_queue(store, agents=[("Ada", "Europe/London", ALL_WEEK)])
+    tracker = make_tracker(text="could it be thursday at 3pm?", intent="choose_slot", slots=KNOWN)
+    messages, _ = await run(ActionBookSlot(), tracker)
+    times = offered(store, messages, "Europe/London")
+    assert times and all(s.date() == date(2026, 12, 3) for s, _ in times)
+    assert any(s.hour == 15 and s.minute == 0 for s, _ in times)
+    assert service.list_bookings() == []

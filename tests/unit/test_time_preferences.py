@@ -113,3 +113,10 @@ def test_codes_and_odd_readings_are_not_times():
 
 def test_a_word_for_now_is_not_a_time_asked_for():
     assert read_pref("me li date in ora italiana?", "it", ZoneInfo("Europe/Rome"), NOW) is None
+
+
+def test_an_ordinal_choice_is_not_a_day_of_the_month():
+    for text, lang in [("the first one", "en"), ("le premier", "fr"), ("die zweite", "de"), ("la primera", "es")]:
+        assert read_pref(text, lang, LONDON, NOW) is None, text
+    assert read_pref("the 15th", "en", LONDON, NOW) is None
+    assert read_pref("December 15th", "en", LONDON, NOW).first == date(2026, 12, 15)
