@@ -13,14 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from bot.dialogue.lexicon import is_explicit_stop, says_book, says_cancel, says_move, says_resume
+from bot.dialogue.lexicon import asks_to_cancel, is_explicit_stop, says_book, says_cancel, says_move, says_resume
 
 FALLBACK = "nlu_fallback"
 
 #: intent → the evidence it needs in the text.
 NEEDS_WORDS: dict[str, Callable[[str], bool]] = {
     "stop": is_explicit_stop,
-    "cancel_meeting": says_cancel,
+    "cancel_meeting": asks_to_cancel,
     "reschedule_meeting": says_move,
 }
 

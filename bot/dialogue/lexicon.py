@@ -163,6 +163,21 @@ def says_cancel(text: str) -> bool:
     return _has(CANCEL, text)
 
 
+def asks_to_cancel(text: str) -> bool:
+    """A cancel word that is a request: with a meeting word ("cancela a reunião"), or with nothing
+    but filler and days beside it ("cancel", "I can't make it tomorrow") — not a name that holds
+    one ("Cancela Transportes")."""
+    if not says_cancel(text):
+        return False
+    if _has(MEETING, text):
+        return True
+    folded = fold(text)
+    rest = _pattern(tuple(CANCEL), False).sub(" ", folded)
+    days = {fold(d) for d in DAYS}
+    left = [w for w in _WORD.findall(rest) if w not in FILLER and w not in days and not w.isdigit()]
+    return not left
+
+
 def says_move(text: str) -> bool:
     return _has(MOVE, text)
 

@@ -47,6 +47,13 @@ def test_a_real_move_and_cancel_stand():
     assert decide("je dois annuler notre rdv", "cancel_meeting", 0.8, [], T).intent == "cancel_meeting"
 
 
+def test_a_company_named_cancel_is_not_a_cancel():
+    assert decide("Cancela Transportes", "cancel_meeting", 0.9, [("cancel_meeting", 0.9)], T).intent == "nlu_fallback"
+    assert decide("cancel", "cancel_meeting", 0.9, [], T).intent == "cancel_meeting"
+    assert decide("I can't make it tomorrow", "cancel_meeting", 0.9, [], T).intent == "cancel_meeting"
+    assert decide("cancela a reunião por favor", "cancel_meeting", 0.9, [], T).intent == "cancel_meeting"
+
+
 def test_questions_about_the_meeting_never_cancel():
     d = decide("how long is the meeting?", "cancel_meeting", 0.7, [("cancel_meeting", 0.7), ("ask_time", 0.2)], T)
     assert d.intent == "nlu_fallback"
