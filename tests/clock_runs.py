@@ -43,6 +43,9 @@ def run(name: str, instant: str) -> tuple[str, str, float]:
     start = time.monotonic()
     out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     elapsed = time.monotonic() - start
+    (ROOT / "results").mkdir(exist_ok=True)
+    slug = re.sub(r"\W+", "-", instant).strip("-")
+    (ROOT / "results" / f"clock-{slug}.log").write_text(out.stdout + out.stderr)  # the whole run, to read
     tail = [line for line in out.stdout.splitlines() if re.search(r"\d+ (passed|failed|error)", line)]
     summary = tail[-1].strip("= ") if tail else f"exit {out.returncode}"
     if out.returncode != 0:
