@@ -11,11 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
+from rasa_sdk.events import EventType, FollowupAction, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import apply, context_events, lang, requested_slot
 from bot.dialogue.answers import corrected_email, stated_name
+from bot.dialogue.lexicon import says_resume
 from bot.i18n.texts import say
 
 
@@ -29,6 +30,12 @@ class ActionDefaultFallback(Action):
         language = lang(tracker)
         if requested_slot(tracker) is None:
             text = (tracker.latest_message or {}).get("text") or ""
+            intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
+            pending = tracker.get_slot("cancel_offered") or tracker.get_slot("callback_offered")
+            if not pending and (says_resume(text) or intent == "affirm") and _had_booking_turn(tracker):
+                # "ok, doch, lass es uns jetzt machen" after a "no" the rules did not catch as a
+                # stop: go on with the booking (the form asks only what is missing).
+                return [*ctx, SlotSet("booking_stopped", False), FollowupAction("booking_form")]
             email = corrected_email(text, tracker.get_slot("email")) if tracker.get_slot("email") else None
             name = stated_name(text) if tracker.get_slot("first_name") else None
             if email or name:
@@ -48,6 +55,13 @@ class ActionDefaultFallback(Action):
                 return [UserUtteranceReverted(), *_since_user(tracker), *ctx, *offered]
         dispatcher.utter_message(text=say("default", language))
         return [UserUtteranceReverted(), *_since_user(tracker), *ctx]
+
+
+def _had_booking_turn(tracker: Tracker) -> bool:
+    """Whether this conversation already went towards a booking (the form ran or times were shown)."""
+    return any(
+        e.get("event") == "action" and e.get("name") in ("booking_form", "action_offer_slots") for e in tracker.events
+    )
 
 
 def _since_user(tracker: Tracker) -> list[EventType]:

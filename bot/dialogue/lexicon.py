@@ -48,7 +48,7 @@ STOP = [
 FILLER = set(
     """
     ok okay oh ah hm hmm um uh please pls plz just actually sorry thanks thank you no nope nah
-    don't dont continue go on anymore more
+    don't dont continue go on anymore more ach nee na naja
     the a an it this that whole thing all everything booking meeting appointment demo call now
     i i'm im we let's lets can could you want to do please for me my our then so well right
     s'il te vous plait plait merci non bon ben alors tout le la les ca cela rendez-vous rdv reunion

@@ -156,3 +156,13 @@ async def test_a_typed_choice_that_names_a_time_gets_those_times(service, store)
     assert times and all(s.date() == date(2026, 12, 3) for s, _ in times)
     assert any(s.hour == 15 and s.minute == 0 for s, _ in times)
     assert service.list_bookings() == []
+
+
+async def test_yes_after_a_no_the_rules_missed_goes_on_with_the_booking(service, store):
+    before = [{"event": "action", "name": "action_offer_slots"}, {"event": "user", "text": "ach nee, lass mal"}]
+    tracker = make_tracker(text="ok, doch, lass es uns jetzt machen", intent="affirm", slots=KNOWN, events=before)
+    messages, events = await run(ActionDefaultFallback(), tracker)
+    assert messages == [] and events[-1]["event"] == "followup" and events[-1]["name"] == "booking_form"
+    fresh = make_tracker(text="ok, let's do it", intent="affirm", slots=KNOWN)  # nothing to go on with
+    messages, events = await run(ActionDefaultFallback(), fresh)
+    assert messages and events[-1]["event"] != "followup"
