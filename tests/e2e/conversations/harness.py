@@ -83,7 +83,7 @@ def validate(conv: dict[str, Any]) -> list[str]:
     for key in ("id", "lang", "turns"):
         if key not in conv:
             problems.append(f"missing {key!r}")
-    unknown = set(conv) - {"id", "lang", "metadata", "turns", "known_gap", "about", "_file"}
+    unknown = set(conv) - {"id", "lang", "metadata", "turns", "about", "_file"}
     if unknown:
         problems.append(f"unknown keys {sorted(unknown)}")
     for i, turn in enumerate(conv.get("turns") or [], 1):

@@ -23,28 +23,7 @@ MIN_PER_LANGUAGE = 14
 
 
 def _param(conv):
-    marks = []
-    if conv.get("known_gap"):
-        marks.append(pytest.mark.xfail(strict=True, reason=str(conv["known_gap"])))
-    return pytest.param(conv, id=f"{conv['lang']}-{conv['id']}", marks=marks)
-
-
-@pytest.fixture(scope="module")
-def client(stack, var_dir):
-    from bot.settings import load_settings
-
-    settings = load_settings(stack.env, dotenv=False)
-    url = settings.db_url
-    assert url.startswith("sqlite:///"), f"the conversation runner reads the SQLite database, got {url}"
-    c = harness.Client(
-        stack.rasa,
-        url[len("sqlite:///") :],
-        stack.env.get("RASA_TOKEN", ""),
-        web_url=stack.web,
-        outbox=settings.outbox_dir,
-    )
-    harness.REGISTRY["model"] = c.model()
-    return c
+    return pytest.param(conv, id=f"{conv['lang']}-{conv['id']}")
 
 
 @pytest.fixture(scope="module")

@@ -26,24 +26,6 @@ WORKERS = 6
 
 
 @pytest.fixture(scope="module")
-def client(stack, var_dir):
-    from bot.settings import load_settings
-
-    settings = load_settings(stack.env, dotenv=False)
-    url = settings.db_url
-    assert url.startswith("sqlite:///"), f"the runner reads the SQLite database, got {url}"
-    c = harness.Client(
-        stack.rasa,
-        url[len("sqlite:///") :],
-        stack.env.get("RASA_TOKEN", ""),
-        web_url=stack.web,
-        outbox=settings.outbox_dir,
-    )
-    harness.REGISTRY["model"] = c.model()
-    return c
-
-
-@pytest.fixture(scope="module")
 def ood(request, client):
     langs = tuple(
         item.callspec.params["lang"]
