@@ -13,8 +13,9 @@ from bot.i18n.catalog import catalog
 from bot.i18n.detect import detect_language, requested_language
 from bot.i18n.places import find_zone
 from bot.i18n.texts import TEXTS, say
-from bot.i18n.timeprefs import parse_window
+from bot.i18n.timeprefs import read_pref
 from bot.scheduling import Interval
+from bot.scheduling.preferences import windows
 from tests.helpers import utc
 
 PLACEHOLDER = re.compile(r"{(\w+)}")
@@ -79,32 +80,35 @@ NOW = utc(2026, 12, 1, 8)  # Tuesday
 @pytest.mark.parametrize(
     ("lang", "text", "tz", "start_local", "end_local"),
     [
-        ("en", "do you have anything Thursday afternoon?", "Europe/London", "2026-12-03 12:00", "2026-12-03 19:00"),
-        ("fr", "demain matin", "Europe/Paris", "2026-12-02 04:00", "2026-12-02 12:00"),
-        ("de", "nächste Woche Dienstag", "Europe/Berlin", "2026-12-08 00:00", "2026-12-09 00:00"),
-        ("es", "el viernes por la tarde", "Europe/Madrid", "2026-12-04 12:00", "2026-12-04 19:00"),
-        ("pt", "amanhã à tarde", "America/Sao_Paulo", "2026-12-02 12:00", "2026-12-02 19:00"),
-        ("it", "giovedì mattina", "Europe/Rome", "2026-12-03 04:00", "2026-12-03 12:00"),
+        ("en", "do you have anything Thursday afternoon?", "Europe/London", "2026-12-03 12:00", "2026-12-03 18:00"),
+        ("fr", "demain matin", "Europe/Paris", "2026-12-02 08:00", "2026-12-02 12:00"),
+        ("de", "nächste Woche Dienstag", "Europe/Berlin", "2026-12-08 08:00", "2026-12-08 19:00"),
+        ("es", "el viernes por la tarde", "Europe/Madrid", "2026-12-04 12:00", "2026-12-04 18:00"),
+        ("pt", "amanhã à tarde", "America/Sao_Paulo", "2026-12-02 12:00", "2026-12-02 18:00"),
+        ("it", "giovedì mattina", "Europe/Rome", "2026-12-03 08:00", "2026-12-03 12:00"),
     ],
 )
 def test_time_preferences_in_each_language(lang, text, tz, start_local, end_local):
-    window = parse_window(text, lang, ZoneInfo(tz), NOW)
     z = ZoneInfo(tz)
+    [window] = windows(read_pref(text, lang, z, NOW), z, NOW, 14)
     assert window.start.astimezone(z).strftime("%Y-%m-%d %H:%M") == start_local
     assert window.end.astimezone(z).strftime("%Y-%m-%d %H:%M") == end_local
 
 
 def test_time_preference_on_a_dst_change_day():
     # Saturday 24 Oct 2026; "tomorrow morning" in Paris is Sunday 25 Oct, when CEST ends at 03:00.
-    window = parse_window("demain matin", "fr", ZoneInfo("Europe/Paris"), utc(2026, 10, 24, 8))
-    assert window == Interval(utc(2026, 10, 25, 3), utc(2026, 10, 25, 11))  # 04:00 CET … 12:00 CET
-    summer = parse_window("tomorrow morning", "en", ZoneInfo("Europe/Paris"), utc(2026, 10, 23, 8))
-    assert summer == Interval(utc(2026, 10, 23, 22), utc(2026, 10, 24, 10))  # 00:00 … 12:00 CEST (English "morning")
+    paris = ZoneInfo("Europe/Paris")
+    now = utc(2026, 10, 24, 8)
+    [window] = windows(read_pref("demain matin", "fr", paris, now), paris, now, 14)
+    assert window == Interval(utc(2026, 10, 25, 7), utc(2026, 10, 25, 11))  # 08:00 CET … 12:00 CET
+    summer = utc(2026, 10, 23, 8)
+    [window] = windows(read_pref("tomorrow morning", "en", paris, summer), paris, summer, 14)
+    assert window == Interval(utc(2026, 10, 24, 6), utc(2026, 10, 24, 10))  # 08:00 … 12:00 CEST
 
 
 def test_no_time_expression_is_none():
-    assert parse_window("I'd like to book a meeting", "en", ZoneInfo("UTC"), NOW) is None
-    assert parse_window('/choose_slot{"slot_id":"x"}', "en", ZoneInfo("UTC"), NOW) is None
+    assert read_pref("I'd like to book a meeting", "en", ZoneInfo("UTC"), NOW) is None
+    assert read_pref('/choose_slot{"slot_id":"x"}', "en", ZoneInfo("UTC"), NOW) is None
 
 
 @pytest.mark.parametrize(
