@@ -101,16 +101,26 @@ def day_windows(
     return out
 
 
+def _spans_a_workday(first: date, last: date, pref: TimePref) -> bool:
+    """Whether only working days are meant: no day said, or several days that include one
+    ("next week" means its working days; "Saturday" or "this weekend" mean what they say)."""
+    if pref.first is None:
+        return True
+    if pref.last is None or pref.last == pref.first:
+        return False
+    return any((first + timedelta(days=i)).weekday() in WORKDAYS for i in range((last - first).days + 1))
+
+
 def windows(pref: TimePref | None, tz: ZoneInfo, now: datetime, horizon_days: int) -> list[Interval]:
     """The UTC windows ``pref`` stands for between now and the booking horizon. Without days,
-    the visitor's working days; without hours, the visitor's working day — a receptionist offers
+    or over several days ("next week"), the visitor's working days; without hours, the visitor's working day — a receptionist offers
     "after 3pm" on the next weekdays, and "Saturday" on Saturday, but not at 3 in the morning."""
     today = now.astimezone(tz).date()
     horizon = today + timedelta(days=horizon_days)
     pref = pref or TimePref()
     first = max(pref.first or today, today)
     last = min(pref.last or pref.first or horizon, horizon)
-    weekdays = None if pref.first is not None else WORKDAYS
+    weekdays = WORKDAYS if _spans_a_workday(first, last, pref) else None
     if pref.at is not None:
         lo, hi = max(0, pref.at - AROUND[0]), min(DAY, pref.at + AROUND[1])
     else:

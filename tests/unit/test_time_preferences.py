@@ -54,6 +54,13 @@ def test_weeks_are_whole_weeks():
         assert (p.first, p.last) == (date(2026, 12, 14), date(2026, 12, 20))
 
 
+def test_a_week_means_its_working_days_a_weekend_its_weekend():
+    week = local_hours(read_pref("next week", "en", LONDON, NOW))
+    assert [s.date() for s, _ in week] == [date(2026, 12, d) for d in (14, 15, 16, 17, 18)]
+    weekend = local_hours(TimePref(first=date(2026, 12, 12), last=date(2026, 12, 13)))
+    assert [s.weekday() for s, _ in weekend] == [5, 6]
+
+
 @pytest.mark.parametrize("text", ["Ferrero", "mark2020@acme.com", "hi, I'd like to book a demo", "mi chiamo Giulia", ""])
 def test_no_time_no_pref(text):
     assert read_pref(text, "en", LONDON, NOW) is None
