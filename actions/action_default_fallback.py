@@ -2,7 +2,8 @@
 in the visitor's language; replaces Rasa's default, which would need a domain response.
 
 What the message said is kept even so: a time ("tuesday afternoon maybe") is answered with times,
-a zone or a correction of the e-mail or name is taken and acknowledged. The context slots are set
+a zone or a correction of the e-mail or name is taken and acknowledged — after a booking, the
+booking's attendee is corrected too and the confirmation sent again. The context slots are set
 after the UserUtteranceReverted, which would otherwise undo them with the message.
 """
 
@@ -14,10 +15,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import apply, context_events, lang, requested_slot
+from actions.common import apply, call, context_events, lang, requested_slot
 from bot.dialogue.answers import corrected_email, stated_name
 from bot.dialogue.lexicon import says_resume
+from bot.errors import BotError
 from bot.i18n.texts import say
+from bot.ops import runtime
 
 
 class ActionDefaultFallback(Action):
@@ -42,10 +45,17 @@ class ActionDefaultFallback(Action):
                 fixed: list[EventType] = []
                 if email:
                     fixed.append(SlotSet("email", email))
-                    dispatcher.utter_message(text=say("email_corrected", language, email=email))
                 if name:
                     fixed.append(SlotSet("first_name", name))
-                    dispatcher.utter_message(text=say("name_corrected", language, name=name))
+                said = await _correct_booking(tracker, email, name)
+                if said is None:  # no booking yet: the next one uses the corrected details
+                    if email:
+                        dispatcher.utter_message(text=say("email_corrected", language, email=email))
+                    if name:
+                        dispatcher.utter_message(text=say("name_corrected", language, name=name))
+                else:
+                    key, address = said
+                    dispatcher.utter_message(text=say(key, language, email=address))
                 return [UserUtteranceReverted(), *ctx, *fixed]
             if any(e.get("name") in ("time_pref", "timezone_stated") for e in ctx):
                 # Not understood as a whole, but it says when (or where): answer with times.
@@ -55,6 +65,21 @@ class ActionDefaultFallback(Action):
                 return [UserUtteranceReverted(), *_since_user(tracker), *ctx, *offered]
         dispatcher.utter_message(text=say("default", language))
         return [UserUtteranceReverted(), *_since_user(tracker), *ctx]
+
+
+async def _correct_booking(tracker: Tracker, email: str | None, name: str | None) -> tuple[str, str] | None:
+    """Correct this conversation's latest upcoming booking, if it has one: (text key, address the
+    confirmation went to). None when there is no booking to correct."""
+    svc = runtime.service()
+    found = await call(svc.find_bookings, conversation_id=tracker.sender_id)
+    if not found:
+        return None
+    latest = max(found, key=lambda b: b.get("created_at") or "")
+    try:
+        fixed = await call(svc.correct_visitor, latest["id"], email=email, first_name=name)
+    except BotError:
+        return "booking_correct_failed", latest["visitor_email"]
+    return "booking_corrected", fixed["visitor_email"]
 
 
 def _had_booking_turn(tracker: Tracker) -> bool:

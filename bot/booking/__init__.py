@@ -148,6 +148,12 @@ class BookingService:
         """See :meth:`Changes.find_bookings`."""
         return self.changes.find_bookings(conversation_id=conversation_id, email=email, code=code)
 
+    def correct_visitor(
+        self, booking_id: str, *, email: str | None = None, first_name: str | None = None
+    ) -> dict[str, Any]:
+        """See :meth:`Changes.correct_visitor`."""
+        return self.changes.correct_visitor(booking_id, email=email, first_name=first_name)
+
     def cancel(self, booking_id: str, *, sequence: int | None = None) -> dict[str, Any]:
         """See :meth:`Changes.cancel`."""
         return self.changes.cancel(booking_id, sequence=sequence)

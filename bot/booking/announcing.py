@@ -65,19 +65,22 @@ class Announcer:
         *,
         previous: tuple[datetime, datetime, AgentRef] | None = None,
         extra: Mapping[str, Any] | None = None,
+        was_visitor: str = "",
     ) -> tuple[list[int], list[int]]:
         """In the caller's transaction: the visitor's mail, the agent's notice and the webhooks
         of ``booking.<event>``. Returns the outbox ids (mails, webhooks) to try once committed.
 
         A reschedule (``previous`` = old start, end, agent) tells the agent it moved; if the
-        agent changed, the old agent hears it is cancelled and the new one that it is new."""
+        agent changed, the old agent hears it is cancelled and the new one that it is new. A
+        correction (``was_visitor``: the name and e-mail before it) tells the agent who it is now."""
         mail_from = self.ctx.mail_from
         now = self.ctx.delivery.clock()
-        suffix = f":{b.sequence}" if previous is not None else ""  # a booking may move many times
+        # a booking may move (or be corrected) many times: those keys carry the sequence
+        suffix = f":{b.sequence}" if previous is not None or event == "updated" else ""
         mails = [queue_email(s, visitor_mail, key=f"{visitor_key}:{b.id}{suffix}", now=now).id]
         agent_zone = zone(b.agent.timezone)
         if previous is None:
-            notices = [("", build_agent_notice(event, c, agent_zone, mail_from))]
+            notices = [("", build_agent_notice(event, c, agent_zone, mail_from, was_visitor=was_visitor))]
         elif previous[2].id == b.agent_id:
             notices = [("", build_agent_notice("rescheduled", c, agent_zone, mail_from, previous=previous[:2]))]
         else:

@@ -1,4 +1,4 @@
-"""After the booking: finding a visitor's bookings and cancelling one.
+"""After the booking: finding a visitor's bookings, correcting the visitor's details, cancelling.
 
 Every change is checked against the booking's ``sequence``: a signed link carries the sequence
 it was sent with, and once the booking changes (cancelled, moved) older links do nothing.
@@ -14,9 +14,10 @@ from sqlalchemy.orm import Session
 
 from bot.booking.announcing import Announcer
 from bot.booking.context import Context
-from bot.booking.model import booking_json, log, ref
-from bot.errors import AlreadyCancelled, BookingInPast, BookingNotFound, ProviderUnavailable
-from bot.messages.email import build_cancellation
+from bot.booking.model import booking_json, log, ref, visitor_of
+from bot.errors import AlreadyCancelled, BookingError, BookingInPast, BookingNotFound, ProviderUnavailable
+from bot.inputs import clean_email, clean_text
+from bot.messages.email import build_cancellation, build_confirmation
 from bot.store.models import Booking, BookingBlock
 
 
@@ -108,5 +109,60 @@ class Changes:
             queued = announcer.announce(s, b, c, "cancelled", build_cancellation(c, self.ctx.mail_from), "cancellation")
             result = booking_json(b)
         log.info("booking %s cancelled", booking_id)
+        announcer.kick(queued)
+        return result
+
+    def correct_visitor(
+        self, booking_id: str, *, email: str | None = None, first_name: str | None = None
+    ) -> dict[str, Any]:
+        """The visitor corrected their e-mail or first name after booking: the provider event's
+        attendee first (so an outage changes nothing), then, in one transaction, the booking
+        (``sequence`` + 1, so links mailed to the wrong address stop working), its reminders,
+        the corrected confirmation to the (new) address, the agent's notice and the
+        ``booking.updated`` webhook. Nothing to change: the booking as it is."""
+        new_email = clean_email(email) if email is not None else None
+        new_name = clean_text(first_name, 200) if first_name is not None else None
+        if (email is not None and new_email is None) or (first_name is not None and not new_name):
+            raise BookingError("that is not an e-mail address or a name")
+        now = self.ctx.clock()
+        with self.ctx.store.session() as s:
+            b = movable(s, booking_id, now)
+            changed = {
+                k: v
+                for k, v in (("visitor_email", new_email), ("visitor_first_name", new_name))
+                if v is not None and v != getattr(b, k)
+            }
+            if not changed:
+                return booking_json(b)
+            agent, provider_name, event_id, seq = ref(b.agent), b.provider, b.provider_event_id, b.sequence
+            old = visitor_of(b)
+            was = f"{old.display_name} <{old.email}>"
+            attendee = changed.get("visitor_email", b.visitor_email)
+            name = " ".join(p for p in (changed.get("visitor_first_name", b.visitor_first_name), b.visitor_last_name) if p)
+        provider = self.ctx.providers.get(provider_name)
+        if provider is None:
+            raise ProviderUnavailable(f"provider {provider_name!r} is not configured", provider=provider_name)
+        if event_id:
+            provider.update_attendee(agent, event_id, attendee, name or attendee)  # an outage raises
+        announcer = self.announcer
+        with self.ctx.store.session() as s:
+            b = s.get(Booking, booking_id)
+            if b is None or b.status != "confirmed" or b.sequence != seq:
+                raise AlreadyCancelled("the booking changed meanwhile")
+            person = dict(b.person or {})
+            for column, key in (("visitor_email", "email"), ("visitor_first_name", "first_name")):
+                if column in changed:
+                    setattr(b, column, changed[column])
+                    if key in person:
+                        person[key] = changed[column]
+            b.person, b.sequence, b.updated_at = person, seq + 1, now
+            s.flush()
+            announcer.drop_reminders(s, booking_id)
+            c = announcer.confirmation(b, attach_ics=not provider.sends_invitations)
+            announcer.queue_reminders(s, b, c, now)
+            mail = build_confirmation(c, self.ctx.mail_from, corrected=True)
+            queued = announcer.announce(s, b, c, "updated", mail, "corrected", was_visitor=was)
+            result = booking_json(b)
+        log.info("booking %s: visitor details corrected (%s)", booking_id, ", ".join(sorted(changed)))
         announcer.kick(queued)
         return result

@@ -61,5 +61,9 @@ class CalendarProvider(Protocol):
     def update_event(self, agent: AgentRef, provider_event_id: str, start: datetime, end: datetime) -> None:
         """Move the event (the attendee is told by whoever sends invitations)."""
 
+    def update_attendee(self, agent: AgentRef, provider_event_id: str, email: str, name: str) -> None:
+        """Replace the event's attendee (the visitor corrected their e-mail or name); a provider
+        that sends invitations sends the new attendee one."""
+
     def cancel_event(self, agent: AgentRef, provider_event_id: str) -> None:
         """Remove the event; a missing event is not an error."""

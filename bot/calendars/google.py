@@ -248,6 +248,17 @@ class GoogleCalendar(RemoteCalendar):
         )
         self.forget(agent.id)
 
+    def update_attendee(self, agent: AgentRef, provider_event_id: str, email: str, name: str) -> None:
+        conn = self._connection(agent.id)
+        svc = self._service(conn)
+        body = {"attendees": [{"email": email, "displayName": name}]}
+        self._call(
+            agent.id,
+            lambda: svc.events().patch(
+                calendarId=conn.calendar_id, eventId=provider_event_id, body=body, sendUpdates="all"
+            ),
+        )
+
     def cancel_event(self, agent: AgentRef, provider_event_id: str) -> None:
         conn = self._connection(agent.id)
         svc = self._service(conn)

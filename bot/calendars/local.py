@@ -118,6 +118,12 @@ class LocalCalendar:
                 ev.start, ev.end = start, end
                 _bump(s, agent.id)
 
+    def update_attendee(self, agent: AgentRef, provider_event_id: str, email: str, name: str) -> None:
+        with self.store.session() as s:
+            ev = s.get(CalendarEvent, int(provider_event_id))
+            if ev is not None and ev.agent_id == agent.id:
+                ev.attendee_email = email  # the invitation itself goes out with our e-mail (ICS)
+
     def cancel_event(self, agent: AgentRef, provider_event_id: str) -> None:
         with self.store.session() as s:
             ev = s.get(CalendarEvent, int(provider_event_id))

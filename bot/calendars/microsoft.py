@@ -251,6 +251,11 @@ class MicrosoftCalendar(RemoteCalendar):
         self._request(conn, "PATCH", f"/me/events/{provider_event_id}", body={"start": _utc(start), "end": _utc(end)})
         self.forget(agent.id)
 
+    def update_attendee(self, agent: AgentRef, provider_event_id: str, email: str, name: str) -> None:
+        conn = self._connection(agent.id)
+        attendees = [{"emailAddress": {"address": email, "name": name}, "type": "required"}]
+        self._request(conn, "PATCH", f"/me/events/{provider_event_id}", body={"attendees": attendees})
+
     def cancel_event(self, agent: AgentRef, provider_event_id: str) -> None:
         conn = self._connection(agent.id)
         self._request(

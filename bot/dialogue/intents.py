@@ -13,9 +13,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from bot.dialogue.lexicon import asks_to_cancel, is_explicit_stop, says_book, says_cancel, says_move, says_resume
+from bot.dialogue.answers import find_email, stated_name
+from bot.dialogue.lexicon import (
+    asks_to_cancel,
+    is_explicit_stop,
+    says_book,
+    says_cancel,
+    says_correction,
+    says_move,
+    says_resume,
+)
 
 FALLBACK = "nlu_fallback"
+#: Intents a correction of the visitor's details may carry on with (it books, changes or looks up).
+KEEPS_A_CORRECTION = {"book_meeting", "cancel_meeting", "reschedule_meeting", "give_booking_code"}
 
 #: intent → the evidence it needs in the text.
 NEEDS_WORDS: dict[str, Callable[[str], bool]] = {
@@ -44,6 +55,10 @@ def decide(text: str, intent: str, confidence: float, ranking: list[tuple[str, f
         return Decision(intent, confidence, "")
     scores = dict(ranking)
     changes_booking = says_cancel(text) or says_move(text)
+    if intent not in KEEPS_A_CORRECTION and corrects_details(text):
+        # "oops wrong email, it's mark@acme.com": not an intent of its own — the answer being
+        # corrected (in the form) or the booking's attendee (after it), whatever the classifier says.
+        return Decision(FALLBACK, confidence, "a correction of the visitor's details")
     if intent in NEEDS_WORDS and not _evidenced(intent, text):
         if says_book(text) and not changes_booking:
             return Decision("book_meeting", scores.get("book_meeting", confidence), f"{intent} without its words")
@@ -62,3 +77,8 @@ def decide(text: str, intent: str, confidence: float, ranking: list[tuple[str, f
         if says_book(text) and not changes_booking:
             return Decision("book_meeting", scores.get("book_meeting", confidence), "a request for a meeting")
     return Decision(intent, confidence, "")
+
+
+def corrects_details(text: str) -> bool:
+    """A correction word with an e-mail address or a "my name is" phrase beside it."""
+    return says_correction(text) and (find_email(text) is not None or stated_name(text) is not None)

@@ -40,6 +40,9 @@ TEXTS: dict[str, str] = {
     "email_why": "I need an e-mail address to send you the invitation and the meeting link. What's yours?",
     "email_corrected": "Got it, I'll use {email}.",
     "name_corrected": 'Sorry about that, {name}.',
+    "booking_corrected": "I've corrected your booking and sent the confirmation again to {email}.",
+    "booking_correct_failed": "I couldn't correct your booking just now. Please use the link in your "
+    "confirmation e-mail, or try again in a few minutes.",
     "slot_kept": "I'll keep that time for you. Before I book it, I need a few details.",
     "times_in_zone": "Times are in {zone}.",
     "no_slots": "I'm sorry, there is no free time with our team in the next two weeks. "

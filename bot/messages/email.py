@@ -93,7 +93,9 @@ def build_ics(c: Confirmation, summary: str, description: str, domain: str, meth
     return cal.to_ical()
 
 
-def build_confirmation(c: Confirmation, mail_from: str) -> EmailMessage:
+def build_confirmation(c: Confirmation, mail_from: str, *, corrected: bool = False) -> EmailMessage:
+    """The confirmation, in the visitor's language; ``corrected``: sent again after the visitor
+    corrected their e-mail or name (its own Message-ID; the ICS REQUEST has the new SEQUENCE)."""
     ctx = token_context(c)
     lang = c.locale.split("_")[0]
     # The default subject is ours, so it speaks the visitor's language; an agent's own subject
@@ -119,7 +121,8 @@ def build_confirmation(c: Confirmation, mail_from: str) -> EmailMessage:
         f"<p>{html.escape(code)}</p></body></html>"
     )
     ics = "REQUEST" if c.attach_ics else None
-    return _to_visitor(c, mail_from, lang, subject, text, html_body=html_body, ics_method=ics)
+    suffix = f"-corrected-{c.sequence}" if corrected else ""
+    return _to_visitor(c, mail_from, lang, subject, text, suffix=suffix, html_body=html_body, ics_method=ics)
 
 
 def _when(c: Confirmation, start: datetime | None = None, end: datetime | None = None) -> str:
@@ -220,11 +223,17 @@ def build_agent_notice(
     mail_from: str,
     *,
     previous: tuple[datetime, datetime] | None = None,
+    was_visitor: str = "",
 ) -> EmailMessage:
-    """The agent's e-mail about a new, moved (``previous`` = the old start and end) or
-    cancelled booking, with everything the visitor told us (person and company details), times
+    """The agent's e-mail about a new, moved (``previous`` = the old start and end), cancelled
+    or corrected (``was_visitor`` = the old name and e-mail) booking, with everything the visitor told us (person and company details), times
     in the agent's zone. Plain text: the values are the visitor's and are never interpreted."""
-    verb = {"created": "New booking", "cancelled": "Booking cancelled", "rescheduled": "Booking moved"}[event]
+    verb = {
+        "created": "New booking",
+        "cancelled": "Booking cancelled",
+        "rescheduled": "Booking moved",
+        "updated": "Visitor's details corrected",
+    }[event]
     when = f"{format_when(c.start, c.end, agent_zone, 'en')} ({zone_label(agent_zone, 'en')})"
     who = " ".join(c.visitor_name.split()) or c.visitor_email
     company = str(c.company.get("name") or "").strip()
@@ -232,6 +241,8 @@ def build_agent_notice(
     lines = [f"{verb} with {who}.", "", f"When: {when}"]
     if previous is not None:
         lines.append(f"Was: {format_when(previous[0], previous[1], agent_zone, 'en')}")
+    if was_visitor:
+        lines.append(f"Was: {' '.join(was_visitor.split())}")
     if c.conference_url and event != "cancelled":
         lines.append(f"Join: {c.conference_url}")
     lines += ["", "Visitor:", f"  e-mail: {c.visitor_email}"]

@@ -267,3 +267,62 @@ def test_queue_reminders_are_checked(store):
     rules.set_queue(store, "sales", reminder_minutes="")
     with store.session() as s:
         assert s.execute(select(Queue.reminder_minutes)).scalar_one() == ""
+
+
+def test_a_corrected_email_reaches_the_booking_the_calendar_and_a_new_confirmation(store, settings):
+    from bot.ops.runtime import build_service
+
+    add_queue(store)
+    svc = build_service(settings, store)
+    offer = svc.offer_slots("c", "sales", count=1).slots[0]
+    booking = svc.book("c", offer.id, VISITOR)
+    first = _mails(store)[f"confirmation:{booking.booking_id}"]
+
+    fixed = svc.correct_visitor(booking.booking_id, email="dana.r@acme.example", first_name="Danielle")
+    assert (fixed["visitor_email"], fixed["visitor_first_name"]) == ("dana.r@acme.example", "Danielle")
+    got = svc.get_booking(booking.booking_id)
+    assert got["sequence"] == 1
+    with store.session() as s:
+        ev = s.execute(select(CalendarEvent)).scalar_one()
+        assert ev.attendee_email == "dana.r@acme.example"
+    mails = _mails(store)
+    again = mails[f"corrected:{booking.booking_id}:1"]
+    assert "dana.r@acme.example" in again["To"] and "Danielle" in again["To"]
+    assert again["Message-ID"] != first["Message-ID"] and again["Content-Language"] == "fr"
+    [ics] = [p for p in again.iter_attachments() if p.get_content_type() == "text/calendar"]
+    body = ics.get_payload(decode=True).decode()
+    assert "METHOD:REQUEST" in body and "SEQUENCE:1" in body and f"UID:{booking.booking_id}@" in body
+    assert "dana.r@acme.example" in body
+    notice = mails[f"agent:{booking.booking_id}:updated:1"]
+    text = notice.get_content()
+    assert "dana.r@acme.example" in text and "Was: Dana <dana@acme.example>" in text
+    # The links mailed to the wrong address no longer work (the sequence moved on).
+    with pytest.raises(BookingNotFound):
+        svc.cancel(booking.booking_id, sequence=0)
+    # Saying the same again changes nothing and sends nothing.
+    svc.correct_visitor(booking.booking_id, email="dana.r@acme.example")
+    assert svc.get_booking(booking.booking_id)["sequence"] == 1
+    assert len(_mails(store)) == len(mails)
+    svc.close()
+
+
+def test_a_correction_that_is_not_an_address_or_fails_at_the_provider_changes_nothing(service, store):
+    from bot.errors import BookingError, ProviderUnavailable
+
+    add_queue(store)
+    offer = service.offer_slots("c", "sales", count=1).slots[0]
+    booking = service.book("c", offer.id, VISITOR)
+    with pytest.raises(BookingError):
+        service.correct_visitor(booking.booking_id, email="not an address")
+
+    class Down(LocalCalendar):
+        def update_attendee(self, *args, **kwargs):
+            raise ProviderUnavailable("calendar down", provider="local")
+
+    service.providers["local"] = Down(store, "http://localhost:8000")
+    with pytest.raises(ProviderUnavailable):
+        service.correct_visitor(booking.booking_id, email="dana.r@acme.example")
+    got = service.get_booking(booking.booking_id)
+    assert got["sequence"] == 0 and not any(k.startswith("corrected:") for k in _mails(store))
+    with store.session() as s:
+        assert s.execute(select(CalendarEvent.attendee_email)).scalar_one() == "dana@acme.example"

@@ -20,7 +20,7 @@ from bot.errors import ProviderUnavailable
 from bot.messages.outbox import FileOutbox
 from bot.ops.runtime import _reconnect_notice, google_config, vault
 from bot.settings import Settings
-from bot.store.models import Agent, CalendarConnection, OAuthState
+from bot.store.models import Agent, CalendarConnection, CalendarEvent, OAuthState
 from bot.web import create_app
 from tests.fakes.google import FakeGoogle
 from tests.helpers import add_queue, mails_to, utc
@@ -152,17 +152,25 @@ def test_missing_code_is_a_clear_error(app, gsettings, google, store):
 def any_provider(request, store, settings):
     if request.param == "local":
         [agent_id] = add_queue(store)
-        return LocalCalendar(store, settings.public_url), AgentRef(agent_id, "ada@agents.example", "Ada")
+
+        def attendee(event_id):
+            with store.session() as s:
+                return s.get(CalendarEvent, int(event_id)).attendee_email
+
+        return LocalCalendar(store, settings.public_url), AgentRef(agent_id, "ada@agents.example", "Ada"), attendee
     agent_id = request.getfixturevalue("connected")
-    return provider(store, request.getfixturevalue("gsettings")), AgentRef(agent_id, AGENT, "Gina")
+    google = request.getfixturevalue("google")
+    cal = provider(store, request.getfixturevalue("gsettings"))
+    return cal, AgentRef(agent_id, AGENT, "Gina"), lambda event_id: google.events[AGENT][event_id]["attendees"][0]["email"]
 
 
 def test_provider_contract(any_provider):
     run_contract(*any_provider)
 
 
-def run_contract(cal, agent):
-    """What every provider must do: idempotent create, find by key, busy, move, cancel (twice)."""
+def run_contract(cal, agent, attendee):
+    """What every provider must do: idempotent create, find by key, busy, move, a new attendee
+    (``attendee(event_id)`` reads it back), cancel (twice)."""
     window = (utc(2026, 12, 1), utc(2026, 12, 8))
     key = "a1" * 16
     req = EventRequest(
@@ -177,6 +185,10 @@ def run_contract(cal, agent):
     busy = cal.busy([agent], *window)[agent.id].intervals()
     assert [(b.start, b.end) for b in busy] == [(utc(2026, 12, 2, 10), utc(2026, 12, 2, 10, 30))]
     cal.update_event(agent, first.provider_event_id, utc(2026, 12, 3, 9), utc(2026, 12, 3, 9, 30))
+    assert [b.start for b in cal.busy([agent], *window)[agent.id].intervals()] == [utc(2026, 12, 3, 9)]
+    assert attendee(first.provider_event_id) == "v@example.com"
+    cal.update_attendee(agent, first.provider_event_id, "vic@example.org", "Vic")
+    assert attendee(first.provider_event_id) == "vic@example.org"
     assert [b.start for b in cal.busy([agent], *window)[agent.id].intervals()] == [utc(2026, 12, 3, 9)]
     cal.cancel_event(agent, first.provider_event_id)
     cal.cancel_event(agent, first.provider_event_id)  # twice is fine

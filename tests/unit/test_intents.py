@@ -96,3 +96,19 @@ def test_lexicon_reads_folded_text():
     assert not says_cancel("how long is the meeting?")
     assert not says_book("how long is the meeting?")
     assert not says_book("book me a flight to Paris")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["oops wrong email, it's mark@acme.com", "sorry, my name is Marc actually", "en fait mon adresse c'est jp@x.fr",
+     "perdon, me llamo Lucia", "scusa, mi chiamo Giulia"],
+)
+def test_a_correction_of_the_details_is_not_an_intent_of_its_own(text):
+    for intent in ("greet", "inform_timezone", "choose_slot", "out_of_scope"):
+        assert decide(text, intent, 0.9, [(intent, 0.9)], T).intent == "nlu_fallback"
+    assert decide(text, "book_meeting", 0.9, [("book_meeting", 0.9)], T).intent == "book_meeting"
+
+
+def test_a_detail_without_a_correction_word_keeps_its_intent():
+    assert decide("my email is mark@acme.com", "greet", 0.9, [("greet", 0.9)], T).intent == "greet"
+    assert decide("actually I'm in Chicago", "inform_timezone", 0.9, [], T).intent == "inform_timezone"

@@ -13,6 +13,7 @@ from actions.action_book_slot import ActionBookSlot
 from actions.action_default_fallback import ActionDefaultFallback
 from actions.action_offer_slots import ActionOfferSlots
 from actions.validate_booking_form import ValidateBookingForm
+from bot.booking import Visitor
 from bot.store.models import Offer
 from tests.helpers import add_queue, make_tracker, run, slot_events
 
@@ -166,3 +167,20 @@ async def test_yes_after_a_no_the_rules_missed_goes_on_with_the_booking(service,
     fresh = make_tracker(text="ok, let's do it", intent="affirm", slots=KNOWN)  # nothing to go on with
     messages, events = await run(ActionDefaultFallback(), fresh)
     assert messages and events[-1]["event"] != "followup"
+
+
+async def test_a_correction_after_booking_corrects_the_booking_and_resends_the_confirmation(service, store):
+    add_queue(store, agents=[("Ada", "Europe/London", ALL_WEEK)])
+    offer = service.offer_slots("visitor-1", "sales", count=1).slots[0]
+    booking = service.book("visitor-1", offer.id, Visitor(email="kim@example.com", first_name="Kim", company_name="Globex"))
+    tracker = make_tracker(text="oops wrong email, it's mark@acme.com", intent="nlu_fallback", slots=KNOWN)
+    messages, events = await run(ActionDefaultFallback(), tracker)
+    assert slot_events(events)["email"] == "mark@acme.com"
+    assert any("mark@acme.com" in (m.get("text") or "") for m in messages)
+    got = service.get_booking(booking.booking_id)
+    assert got["visitor_email"] == "mark@acme.com" and got["sequence"] == 1
+    # Another conversation's booking is not this visitor's to correct: only the slot changes.
+    other = make_tracker(sender="visitor-2", text="sorry, my name is Marc", intent="nlu_fallback", slots=KNOWN)
+    messages, events = await run(ActionDefaultFallback(), other)
+    assert slot_events(events)["first_name"] == "Marc"
+    assert service.get_booking(booking.booking_id)["visitor_first_name"] != "Marc"

@@ -134,7 +134,10 @@ def test_oauth_failures_store_nothing(app, msettings, ms, store):
 def test_provider_contract_on_graph(mconnected, store, msettings, ms):
     from tests.unit.test_google import run_contract
 
-    run_contract(provider(store, msettings), AgentRef(mconnected, AGENT, "Mo"))
+    def attendee(event_id):
+        return ms.events[AGENT][event_id]["attendees"][0]["emailAddress"]["address"]
+
+    run_contract(provider(store, msettings), AgentRef(mconnected, AGENT, "Mo"), attendee)
     creates = [r for r in ms.requests if r["method"] == "POST" and r["path"].endswith("/me/events")]
     assert len(creates) == 2 and creates[0]["body"]["transactionId"] == creates[1]["body"]["transactionId"]
 
