@@ -6,8 +6,10 @@ Every variable is documented in the README's configuration table.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot.errors import ConfigError
 
@@ -33,6 +35,68 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
     if value < 0:
         raise ConfigError(f"{name} must not be negative, got {raw!r}")
     return value
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_HOST_RE = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of a URL, as a browser writes it in ``Origin`` (lower case, no
+    default port); "" when the URL has no scheme or host."""
+    parts = urlsplit(url.strip())
+    if not parts.scheme or not parts.hostname:
+        return ""
+    scheme, host = parts.scheme.lower(), parts.hostname.lower()
+    if ":" in host:  # an IPv6 literal
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{scheme}://{host}" + (f":{port}" if port and port != _DEFAULT_PORTS.get(scheme) else "")
+
+
+def parse_origins(raw: str, name: str = "WIDGET_ORIGINS") -> tuple[str, ...]:
+    """The comma-separated origins of ``raw``, each ``http(s)://host[:port]`` and nothing more,
+    normalised the way browsers send ``Origin`` (lower case, no trailing slash, no default port).
+
+    Refused with a ConfigError naming the entry: anything with a path, query, fragment or user
+    name, another scheme, a bad port, an IPv6 literal (Rasa's CORS would read its brackets as a
+    pattern), and ``*`` or any wildcard: the list names each site that may embed the chat.
+    """
+    out: list[str] = []
+    for entry in (e.strip() for e in raw.split(",")):
+        if not entry:
+            continue
+        if "*" in entry:
+            raise ConfigError(
+                f"{name}: {entry!r} is a wildcard, and any website could then run the chat in its pages "
+                "(and book on your calendars in your name): list each origin, e.g. https://www.example.com"
+            )
+        parts = urlsplit(entry)
+        what = f"{name}: {entry!r} is not an origin (scheme://host[:port], e.g. https://www.example.com)"
+        if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.netloc:
+            raise ConfigError(what)
+        if parts.path not in ("", "/") or parts.query or parts.fragment or "?" in entry or "#" in entry:
+            raise ConfigError(f"{what}: no path, query or fragment")
+        if "@" in parts.netloc:
+            raise ConfigError(f"{what}: no user name")
+        host = (parts.hostname or "").lower()
+        if host.startswith("[") or ":" in host:
+            raise ConfigError(f"{what}: use a host name, not an IPv6 literal")
+        if not _HOST_RE.fullmatch(host) or len(host) > 253:
+            raise ConfigError(f"{what}: bad host name")
+        try:
+            port = parts.port  # raises on a port out of range or not a number
+        except ValueError:
+            port = 0
+        if port == 0 or parts.netloc.endswith(":"):
+            raise ConfigError(f"{what}: bad port")
+        origin = origin_of(entry)
+        if origin not in out:
+            out.append(origin)
+    return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -73,6 +137,9 @@ class Settings:
     worker_interval_seconds: float = 1.0
     #: The web process also runs the outbox worker and the reconciler (the embedded default).
     web_runs_worker: bool = True
+    #: Origins whose pages may embed the chat (WIDGET_ORIGINS; default PUBLIC_URL's): Rasa's
+    #: --cors, the /chat relay's CORS and the Origin check of the socket.io handshake.
+    widget_origins: tuple[str, ...] = ("http://localhost:8000",)
 
     @property
     def rasa_urls(self) -> list[str]:
@@ -104,12 +171,18 @@ def load_settings(env: dict[str, str] | None = None, *, dotenv: bool = True) -> 
     rasa_port = _int(env, "RASA_PORT", 5005)
     host = env.get("BOT_HOST", "127.0.0.1")
     web_port = _int(env, "WEB_PORT", 8000)
+    public_url = (env.get("PUBLIC_URL") or f"http://localhost:{web_port}").rstrip("/")
+    widget_origins = parse_origins(env.get("WIDGET_ORIGINS") or "")
+    if not widget_origins:
+        if not origin_of(public_url):
+            raise ConfigError(f"PUBLIC_URL must be an absolute http(s) URL, got {public_url!r}")
+        widget_origins = (origin_of(public_url),)
     return Settings(
         var_dir=Path(env.get("BOT_VAR_DIR") or "var"),
         database_url=env.get("DATABASE_URL", ""),
         smtp_url=env.get("SMTP_URL", ""),
         secret_key=env.get("BOT_SECRET_KEY", ""),
-        public_url=(env.get("PUBLIC_URL") or f"http://localhost:{web_port}").rstrip("/"),
+        public_url=public_url,
         mail_from=env.get("MAIL_FROM", "Meetings <meetings@localhost>"),
         host=host,
         web_port=web_port,
@@ -138,4 +211,5 @@ def load_settings(env: dict[str, str] | None = None, *, dotenv: bool = True) -> 
         reconcile_after_seconds=_float(env, "RECONCILE_AFTER_SECONDS", 120.0),
         worker_interval_seconds=_float(env, "WORKER_INTERVAL_SECONDS", 1.0),
         web_runs_worker=env.get("WEB_RUNS_WORKER", "1").strip().lower() not in ("0", "false", "no", "off"),
+        widget_origins=widget_origins,
     )

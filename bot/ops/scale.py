@@ -17,7 +17,7 @@ from typing import Any, Iterator
 from urllib.parse import unquote, urlparse
 
 from bot.errors import ConfigError
-from bot.ops.supervisor import ROOT, Proc, Stack, _token_query, free_port
+from bot.ops.supervisor import ROOT, Proc, Stack, _token_query, free_port, rasa_cors_args
 from bot.settings import Settings
 
 ENDPOINTS = ROOT / "deploy" / "endpoints.scale.yml"
@@ -134,6 +134,7 @@ class Topology(Stack):
         for i, port in enumerate(self.rasa_ports, 1):
             argv = [py, "-m", "rasa", "run", "--enable-api", "--auth-token", cfg.rasa_token, "-i", "127.0.0.1"]
             argv += ["-p", str(port), "--endpoints", str(ENDPOINTS), "--credentials", str(ROOT / "credentials.yml")]
+            argv += rasa_cors_args(settings)
             if cfg.model:
                 argv += ["--model", cfg.model]
             action_port = self.action_ports[(i - 1) % len(self.action_ports)] if self.action_ports else 9

@@ -12,7 +12,6 @@ import sys
 import threading
 import time
 import urllib.error
-import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +58,11 @@ def _pump(stream: IO[bytes], prefix: str, sink: IO[str]) -> None:
         sink.flush()
 
 
+def rasa_cors_args(settings: Settings) -> list[str]:
+    """``--cors`` for ``rasa run``: the origins allowed to embed the chat (WIDGET_ORIGINS)."""
+    return ["--cors", *settings.widget_origins] if settings.widget_origins else []
+
+
 class Stack:
     def __init__(
         self,
@@ -91,10 +95,8 @@ class Stack:
         ]
         if model:
             rasa += ["--model", model]
-        # The chat widget's page may call Rasa from PUBLIC_URL's origin (socket.io, REST).
-        public = urllib.parse.urlsplit(s.public_url)
-        if public.scheme and public.netloc:
-            rasa += ["--cors", f"{public.scheme}://{public.netloc}"]
+        # Pages of these origins may call Rasa (socket.io polling, REST): sanic-cors answers them.
+        rasa += rasa_cors_args(s)
         if s.rasa_token:
             rasa += ["--auth-token", s.rasa_token]
         elif s.host not in ("127.0.0.1", "localhost", "::1"):
@@ -112,6 +114,9 @@ class Stack:
             Proc("rasa", rasa, f"http://127.0.0.1:{s.rasa_port}/status{_token_query(s.rasa_token)}"),
         ]
         self.env["SANIC_HOST"] = s.host  # the action server binds here, not 0.0.0.0
+        # One list for every process: Rasa's socket.io channel checks the handshake's Origin
+        # against it (bot/rasa_ext/channels.py), the web app's /chat relay answers CORS from it.
+        self.env["WIDGET_ORIGINS"] = ",".join(s.widget_origins)
         self.env["RASA_URL"] = f"http://127.0.0.1:{s.rasa_port}"
         self.env["WEB_PORT"] = str(s.web_port)
 
