@@ -1,11 +1,12 @@
-"""Checking untrusted input, whoever receives it: e-mail addresses, short single-line texts and
-how deeply JSON nests. A foundation: the chat (``bot.dialogue``), the portal accounts, the web
-app's relay and the Rasa channel all check their input with these."""
+"""Checking untrusted input, whoever receives it: e-mail addresses, short single-line texts,
+how deeply JSON nests, and which page a browser request comes from (``Origin``). A foundation: the
+chat (``bot.dialogue``), the portal accounts, the web app's relay and the Rasa channels all check
+their input with these."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable, Collection
 
 MAX_FIELD = 200
 EMAIL_RE = re.compile(
@@ -53,3 +54,37 @@ def nesting_depth(value: Any, limit: int) -> int:
             break
         stack.extend((child, depth + 1) for child in children)
     return deepest
+
+
+#: Distinct refused origins reported one by one; past this many, one more report says so and the
+#: rest go unreported (a client can make up any number of Origin values).
+MAX_REPORTED_ORIGINS = 100
+
+
+class OriginGate:
+    """Which browser pages may use an endpoint, by the ``Origin`` header they send.
+
+    ``report(origin)`` is called the first time an origin is refused (not on every poll or retry);
+    past ``MAX_REPORTED_ORIGINS`` distinct ones, once more with ``None``, then never.
+    """
+
+    def __init__(self, allowed: Collection[str], report: Callable[[str | None], None]):
+        self.allowed = frozenset(o.lower() for o in allowed)
+        self._report = report
+        self._reported: set[str] = set()
+        self._quiet = False
+
+    def admits(self, origin: str | None) -> bool:
+        """No ``Origin`` (not a browser, or a same-origin GET; blank counts as none) passes; else
+        only an allowed one."""
+        key = (origin or "").strip().lower()[:200]
+        if not key or key in self.allowed:
+            return True
+        if key not in self._reported and not self._quiet:
+            if len(self._reported) < MAX_REPORTED_ORIGINS:
+                self._reported.add(key)
+                self._report(key)
+            else:
+                self._quiet = True
+                self._report(None)
+        return False

@@ -9,12 +9,17 @@ message, metadata that is not an object, huge texts, lone surrogates. Here every
 HTTP 400 (413 over 64 KB) ``{"error": "<what is wrong>"}`` and never reaches the agent. The rules
 are in :func:`parse_payload`; everything the web app's ``POST /chat`` relay lets through passes
 them (the relay is stricter), so the relay never forwards a message that is refused here.
+
+Also Rasa's ``socketio`` channel (rasa-webchat's, and our widget's), named in ``credentials.yml``
+as ``bot.rasa_ext.channels.SocketIOInput``: the same name, URL path and configuration keys, plus an
+``Origin`` check on every socket.io request (see :class:`SocketIOInput`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import inspect
 import json
 import math
@@ -25,12 +30,14 @@ from typing import Any, Awaitable, Callable
 import structlog
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput as UpstreamRestInput
+from rasa.core.channels.socketio import SocketIOInput as UpstreamSocketIOInput
 from rasa.utils.endpoints import bool_arg
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
-from bot.inputs import nesting_depth
+from bot.inputs import OriginGate, nesting_depth
+from bot.settings import load_settings
 
 structlogger = structlog.get_logger()
 
@@ -186,4 +193,54 @@ class RestInput(UpstreamRestInput):
                 structlogger.exception("rest.message.received.failure", text=copy.deepcopy(text))
             return response.json(collector.messages)
 
+        return webhook
+
+
+def _report_refused(origin: str | None, allowed: list[str]) -> None:
+    if origin is None:
+        structlogger.warning("socketio.origin.refused.many", hint="many origins refused: no longer logging each")
+    else:
+        structlogger.warning(
+            "socketio.origin.refused",
+            origin=origin,
+            allowed=allowed,
+            hint="a page of this origin may not use the chat; WIDGET_ORIGINS lists those that may "
+            "(logged once per origin)",
+        )
+
+
+class SocketIOInput(UpstreamSocketIOInput):
+    """``socketio`` that only pages of WIDGET_ORIGINS may use.
+
+    Upstream builds its socket.io server with ``cors_allowed_origins=[]``, which turns
+    python-engineio's origin check off: any page could poll or open a WebSocket. Here every
+    engine.io request (the polling handshake and polls, and the WebSocket upgrade, which browsers
+    never subject to CORS) is checked before engine.io sees it: an ``Origin`` header outside
+    WIDGET_ORIGINS gets 403 and nothing else; a request without one (not a browser) goes through.
+
+    The CORS headers themselves come from Rasa's ``--cors`` (sanic-cors, for every Rasa route),
+    which the supervisor sets from the same list; engine.io adds none (``[]`` stays), so an
+    answer carries exactly one ``Access-Control-Allow-Origin``.
+    """
+
+    @classmethod
+    def name(cls) -> str:
+        return "socketio"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        webhook = super().blueprint(on_new_message)
+        assert self.sio is not None  # set by upstream's blueprint()
+        allowed = list(load_settings().widget_origins)
+        gate = OriginGate(allowed, lambda origin: _report_refused(origin, allowed))
+        eio = self.sio.eio
+        handle = eio.handle_request  # what SocketBlueprint.register() routes /socket.io/ to
+
+        @functools.wraps(handle)
+        async def handle_request(request: Request, *args: Any, **kwargs: Any) -> Any:
+            if not gate.admits(request.headers.get("origin")):
+                return response.json({"error": "this site may not embed the chat (WIDGET_ORIGINS)"}, status=403)
+            return await handle(request, *args, **kwargs)
+
+        eio.handle_request = handle_request
+        self.origin_gate = gate
         return webhook
