@@ -17,7 +17,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sqlalchemy import select, text
 
-from bot.inputs import nesting_depth
+from bot.inputs import OriginGate, nesting_depth
 from bot.settings import Settings
 from bot.store import Store
 from bot.store.models import CalendarEvent
@@ -31,6 +31,7 @@ from bot.web.limits import (
     STATIC_FILES,
 )
 from bot.web.openapi import document
+from bot.web.portal_kit import same_origin
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,19 @@ def rasa_for(urls: list[str], sender: str) -> str:
 
 def _error(status: int, message: str) -> response.HTTPResponse:
     return response.json({"error": message}, status=status)
+
+
+#: The refusal a page of an origin outside WIDGET_ORIGINS gets from the /chat relay.
+REFUSED_ORIGIN = "This site may not use the chat (its origin is not in WIDGET_ORIGINS)."
+#: How long a browser may keep an allowed preflight of POST /chat (seconds).
+PREFLIGHT_MAX_AGE = 600
+
+
+def _report_refused(origin: str | None) -> None:
+    if origin is None:
+        log.warning("chat relay: many origins refused, no longer logging each")
+    else:
+        log.warning("chat relay: refused a page of %s, not in WIDGET_ORIGINS (logged once per origin)", origin)
 
 
 def create_app(settings: Settings, store: Store | None = None) -> Sanic:
@@ -152,9 +166,44 @@ def create_app(settings: Settings, store: Store | None = None) -> Sanic:
             return response.json({"status": "error", "database": "unreachable"}, status=503)
         return response.json({"status": "ok", "database": "ok"})
 
+    # The relay's CORS: pages of WIDGET_ORIGINS (the customer's own website) may call it from the
+    # browser; this site's own pages need no CORS; any other page is refused (403, logged once).
+    chat_gate = OriginGate(settings.widget_origins, _report_refused)
+
+    def chat_cors(request: Request) -> tuple[bool, dict[str, str]]:
+        """(may this page use the relay?, the CORS headers of the answer)."""
+        headers = {"Vary": "Origin"}  # the answer depends on the Origin: no shared cache may mix them
+        origin = (request.headers.get("origin") or "").strip().lower() or None  # blank: as if absent
+        if origin is None or (origin not in chat_gate.allowed and same_origin(request, settings)):
+            return True, headers
+        if not chat_gate.admits(origin):
+            return False, headers
+        return True, {**headers, "Access-Control-Allow-Origin": origin}
+
+    @app.options("/chat")
+    async def chat_preflight(request: Request) -> response.HTTPResponse:
+        """CORS preflight of POST /chat (a JSON POST from another origin is preflighted)."""
+        allowed, headers = chat_cors(request)
+        if not allowed:
+            refused = _error(403, REFUSED_ORIGIN)
+            refused.headers.update(headers)
+            return refused
+        headers["Allow"] = "OPTIONS, POST"
+        if "Access-Control-Allow-Origin" in headers:
+            headers["Access-Control-Allow-Methods"] = "POST"
+            headers["Access-Control-Allow-Headers"] = "Content-Type"
+            headers["Access-Control-Max-Age"] = str(PREFLIGHT_MAX_AGE)
+        return response.empty(status=204, headers=headers)
+
     @app.post("/chat")
     async def chat(request: Request) -> response.HTTPResponse:
-        """Same-origin relay to Rasa's REST channel, so the page needs no CORS on Rasa."""
+        """The relay to Rasa's REST channel (the widget's fallback), with CORS for WIDGET_ORIGINS."""
+        allowed, headers = chat_cors(request)
+        resp = await relay(request) if allowed else _error(403, REFUSED_ORIGIN)
+        resp.headers.update(headers)
+        return resp
+
+    async def relay(request: Request) -> response.HTTPResponse:
         # Parsed here, not with request.json (whose errors are Sanic's, not {"error": ...}). Every
         # rule below is at least as strict as Rasa's REST channel (bot/rasa_ext/channels.py), so
         # what passes here is never refused there (which would read "not reachable").

@@ -42,6 +42,20 @@ PROVIDER = _path_param(
     "Calendar provider. Any other value is answered with an error page.",
     examples=["google", "microsoft"],
 )
+ORIGIN = {
+    "name": "Origin",
+    "in": "header",
+    "required": False,
+    "description": "Sent by browsers: the page's origin. Absent or this site's own: no CORS.",
+    "schema": {"type": "string"},
+}
+CORS_HEADERS = {
+    name: {"description": description, "schema": {"type": "string"}}
+    for name, description in (
+        ("Access-Control-Allow-Origin", "The page's origin, when it is in WIDGET_ORIGINS."),
+        ("Vary", "`Origin`."),
+    )
+}
 INVITE = _query_param("invite", "Signed invitation token from `python -m bot agent invite` (valid 7 days).")
 
 
@@ -104,7 +118,7 @@ def document(server_url: str | None = None) -> dict[str, Any]:
             "title": "Meeting booking chat: web app",
             "version": "0.1.0",
             "description": (
-                "Chat page, same-origin chat relay to Rasa's REST channel, meeting rooms of the local "
+                "Chat page, chat relay to Rasa's REST channel (CORS for WIDGET_ORIGINS), meeting rooms of the local "
                 "calendar, calendar connection pages, health. JSON errors are `{\"error\": \"...\"}`; "
                 "the calendar connection pages answer errors with an HTML page instead. Any request "
                 f"body over {limits.MAX_BODY // 1024} KB is refused with 413."
@@ -173,9 +187,30 @@ def document(server_url: str | None = None) -> dict[str, Any]:
                 }
             },
             "/chat": {
+                "options": {
+                    "operationId": "chat_preflight",
+                    "summary": "CORS preflight of POST /chat, for pages of the origins in WIDGET_ORIGINS",
+                    "parameters": [ORIGIN],
+                    "responses": {
+                        "204": {
+                            "description": (
+                                "An origin of WIDGET_ORIGINS: `Access-Control-Allow-Origin` (that origin), "
+                                "`-Methods: POST`, `-Headers: Content-Type`, `-Max-Age`. No Origin or this "
+                                "site's own: no CORS headers. Always `Vary: Origin`."
+                            ),
+                            "headers": CORS_HEADERS,
+                        },
+                        "403": _error("A page of an origin not in WIDGET_ORIGINS (no CORS headers)."),
+                    },
+                },
                 "post": {
                     "operationId": "chat",
                     "summary": "Send a chat message to the assistant (relayed to Rasa's REST channel)",
+                    "description": (
+                        "From a page of an origin in WIDGET_ORIGINS, every answer carries "
+                        "`Access-Control-Allow-Origin` (that origin) and `Vary: Origin`; no credentials."
+                    ),
+                    "parameters": [ORIGIN],
                     "requestBody": {
                         "required": True,
                         "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ChatRequest"}}},
@@ -188,6 +223,7 @@ def document(server_url: str | None = None) -> dict[str, Any]:
                             },
                         },
                         "400": _error("The body is not a JSON object, or a field breaks its rule; `error` says which."),
+                        "403": _error("Sent from a page of an origin not in WIDGET_ORIGINS."),
                         "413": _error("The request body is over 64 KB."),
                         "503": _error("The assistant (Rasa) is not reachable right now."),
                     },
