@@ -17,6 +17,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -39,6 +40,8 @@ BOT_SERVICES = {"migrate", "actions-1", "actions-2", "web", "worker"}  # run our
 RASA_SERVICES = ("rasa-1", "rasa-2")
 # Names our settings do not read but the servers do: rasa_sdk's bind address, Rasa's telemetry.
 THIRD_PARTY_ENV = {"SANIC_HOST", "RASA_TELEMETRY_ENABLED"}
+# Our settings the Rasa servers read too: which websites may embed the chat (bot/rasa_ext/).
+EMBED_ENV = {"PUBLIC_URL", "WIDGET_ORIGINS"}
 PLACEHOLDER = "CHANGE-ME"
 
 
@@ -147,8 +150,11 @@ def test_commands_run_modules_that_exist(services: dict[str, dict[str, Any]]) ->
         cmd = _command(services[name])
         assert cmd[:2] == ["python", "-m"], f"{name}: {cmd}"
         module = cmd[2]
-        assert module in {"bot", "rasa", "rasa_sdk"}, f"{name} runs {module}"
-        if module == "bot":
+        assert module in {"bot", "rasa", "rasa_sdk", "bot.rasa_ext.launch"}, f"{name} runs {module}"
+        if module == "bot.rasa_ext.launch":  # `rasa run` with --cors from WIDGET_ORIGINS
+            assert (ROOT / "bot" / "rasa_ext" / "launch.py").is_file()
+            assert re.search(r"^rasa==", requirements, re.M)
+        elif module == "bot":
             assert (ROOT / "bot" / "__main__.py").is_file()
             assert f'add_parser("{cmd[3]}"' in main, f"{name}: `python -m bot {cmd[3]}` is no subcommand"
         else:
@@ -158,7 +164,8 @@ def test_commands_run_modules_that_exist(services: dict[str, dict[str, Any]]) ->
             )
     for name in RASA_SERVICES:
         cmd = _command(services[name])
-        assert cmd[3] == "run" and "--enable-api" in cmd
+        assert cmd[2] == "bot.rasa_ext.launch", "Rasa must get --cors from WIDGET_ORIGINS"
+        assert cmd[3] == "run" and "--enable-api" in cmd and "--cors" not in cmd
         assert (ROOT / _option(cmd, "--endpoints")) == DEPLOY / "endpoints.scale.yml"
         assert (ROOT / _option(cmd, "--credentials")).is_file()
         assert _option(cmd, "--model") == "models"  # where deploy/Dockerfile trains the model
@@ -189,7 +196,7 @@ def test_rasa_services_get_every_endpoints_variable(services: dict[str, dict[str
         env = _env(services[name])
         missing = sorted(v for v in needed if not env.get(v))
         assert not missing, f"{name} lacks {missing}"
-        assert set(env) <= needed | {"RASA_TELEMETRY_ENABLED"}, f"{name}: {sorted(set(env) - needed)}"
+        assert set(env) <= needed | {"RASA_TELEMETRY_ENABLED"} | EMBED_ENV, f"{name}: {sorted(set(env) - needed)}"
         assert env["RASA_TELEMETRY_ENABLED"] == "false"
         assert env["TRACKER_DB_HOST"] == "postgres" and env["REDIS_HOST"] == "redis"
 
@@ -215,6 +222,40 @@ def test_bot_processes_get_only_settings_they_read(services: dict[str, dict[str,
     for name in BOT_SERVICES - {"worker"}:
         env = _env(services[name])
         assert all(env.get(k) == v for k, v in same.items()), f"{name} and worker disagree on a setting"
+
+
+def test_rasa_and_web_agree_on_who_may_embed_the_chat(services: dict[str, dict[str, Any]]) -> None:
+    """Rasa (socket.io, --cors) and web (the /chat relay) check pages against one list."""
+    want = {"PUBLIC_URL": "${PUBLIC_URL:-http://localhost:8080}", "WIDGET_ORIGINS": "${WIDGET_ORIGINS:-}"}
+    for name in (*RASA_SERVICES, "web"):
+        env = _env(services[name])
+        assert {k: env.get(k) for k in EMBED_ENV} == want, name
+    example = _env_example()
+    assert "WIDGET_ORIGINS" in example and example["WIDGET_ORIGINS"] == "", "empty: PUBLIC_URL's origin"
+
+
+def test_the_rasa_launcher_appends_the_origins_as_cors(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.rasa_ext import launch
+
+    seen: list[list[str]] = []
+    monkeypatch.setattr(launch.os, "execv", lambda path, argv: seen.append(argv))
+    monkeypatch.setenv("WIDGET_ORIGINS", "https://WWW.acme.example/, https://shop.acme.example")
+    launch.main(["run", "--enable-api", "-p", "5005"])
+    assert seen[0][1:] == ["-m", "rasa", "run", "--enable-api", "-p", "5005", "--cors",
+                           "https://www.acme.example", "https://shop.acme.example"]  # fmt: skip
+    monkeypatch.setenv("WIDGET_ORIGINS", "")
+    monkeypatch.setenv("PUBLIC_URL", "https://chat.acme.example/")
+    launch.main(["run"])
+    assert seen[1][-2:] == ["--cors", "https://chat.acme.example"]
+    for bad in (["run", "--cors", "x"], ["train"], []):
+        with pytest.raises(SystemExit):
+            launch.main(bad)
+    # A bad list stops the container before Rasa loads (a real process: no Rasa import, fast).
+    env = {**os.environ, "WIDGET_ORIGINS": "*", "PUBLIC_URL": "http://localhost:8080"}
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.rasa_ext.launch", "run"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2 and "WIDGET_ORIGINS" in done.stderr and "wildcard" in done.stderr, done.stderr
 
 
 def test_web_relays_to_every_rasa_server_and_leaves_the_outbox_to_the_worker(
@@ -378,7 +419,7 @@ class Upstream:
                 self.end_headers()
                 self.wfile.write(out)
 
-            do_GET = do_POST = _answer
+            do_GET = do_POST = do_OPTIONS = _answer
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -574,6 +615,24 @@ def test_the_rest_webhook_takes_post_only(proxy: Proxy) -> None:
     before = proxy.hits()
     assert proxy.request("GET", WEBHOOK)[0] == 403
     assert proxy.hits() == before
+
+
+def test_the_origin_reaches_rasa_and_web_untouched(proxy: Proxy) -> None:
+    """Who may embed the chat is decided upstream (WIDGET_ORIGINS): nginx passes Origin and the
+    preflight through and adds no CORS header of its own."""
+    site = {"Origin": "https://www.acme.example", "Cookie": "bot_visitor=embed-1"}
+    preflight = {**site, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"}
+    for method, path, headers in (
+        ("OPTIONS", WEBHOOK, preflight),
+        ("GET", "/socket.io/?EIO=4&transport=polling", site),
+        ("OPTIONS", "/chat", preflight),
+        ("POST", "/chat", {**site, **JSON}),
+    ):
+        status, answer, payload = proxy.request(method, path, headers, CHAT if method == "POST" else None)
+        assert status == 200 and payload, (method, path, status)
+        seen = proxy.last_hit(payload["upstream"])
+        assert (seen["method"], seen["headers"].get("Origin")) == (method, "https://www.acme.example")
+        assert not any(k.lower().startswith("access-control-") for k in answer), answer
 
 
 def test_limits_and_headers(proxy: Proxy) -> None:
