@@ -13,16 +13,19 @@ from typing import Any
 import pytest
 
 from bot.ops.supervisor import ROOT, Stack, free_port, newest_model
-from bot.settings import Settings
+from bot.settings import Settings, parse_origins
 from tests.fakes.google import FakeGoogle
 from tests.fakes.microsoft import FakeMicrosoft
 
 
 class Chat:
-    def __init__(self, rasa_port: int, web_port: int, env: dict[str, str]):
+    def __init__(self, rasa_port: int, web_port: int, env: dict[str, str], host_port: int = 0):
         self.rasa = f"http://127.0.0.1:{rasa_port}"
         self.web = f"http://127.0.0.1:{web_port}"
         self.env = env
+        #: The port of "the customer's website" in the browser tests: its origin is in WIDGET_ORIGINS.
+        self.host_port = host_port
+        self.host_origin = f"http://127.0.0.1:{host_port}"
 
     def post(self, url: str, body: dict[str, Any], timeout: float = 60) -> Any:
         req = urllib.request.Request(url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"})
@@ -66,11 +69,15 @@ def microsoft() -> FakeMicrosoft:
 def stack(tmp_path_factory: pytest.TempPathFactory, google: FakeGoogle, microsoft: FakeMicrosoft) -> Chat:
     var = tmp_path_factory.mktemp("var")
     ports = {"RASA_PORT": free_port(), "ACTION_PORT": free_port(), "WEB_PORT": free_port()}
+    host_port = free_port()  # the browser tests' host site, on another origin than the web app
+    web = ports["WEB_PORT"]
     env = {
         **os.environ,
         "BOT_VAR_DIR": str(var),
         **{k: str(v) for k, v in ports.items()},
-        "PUBLIC_URL": f"http://localhost:{ports['WEB_PORT']}",
+        "PUBLIC_URL": f"http://localhost:{web}",
+        # The chat page as the tests open it (127.0.0.1) and as PUBLIC_URL names it, and one host site.
+        "WIDGET_ORIGINS": f"http://127.0.0.1:{web},http://localhost:{web},http://127.0.0.1:{host_port}",
         # Google is the fake on loopback (plain HTTP, which oauthlib only allows when told).
         "GOOGLE_CLIENT_ID": google.client_id,
         "GOOGLE_CLIENT_SECRET": google.client_secret,
@@ -90,7 +97,11 @@ def stack(tmp_path_factory: pytest.TempPathFactory, google: FakeGoogle, microsof
     env.pop("SMTP_URL", None)
     subprocess.run([sys.executable, "-m", "bot", "seed-demo"], cwd=ROOT, env=env, check=True, timeout=120)
     settings = Settings(
-        var_dir=var, rasa_port=ports["RASA_PORT"], action_port=ports["ACTION_PORT"], web_port=ports["WEB_PORT"]
+        var_dir=var,
+        rasa_port=ports["RASA_PORT"],
+        action_port=ports["ACTION_PORT"],
+        web_port=web,
+        widget_origins=parse_origins(env["WIDGET_ORIGINS"]),
     )
     st = Stack(settings, model=newest_model(), log_dir=var / "logs", env=env)
     try:
@@ -99,7 +110,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory, google: FakeGoogle, microsof
         for log in sorted((var / "logs").glob("*.log")):
             sys.stderr.write(f"--- {log.name}\n{log.read_text()[-4000:]}\n")
         raise
-    yield Chat(ports["RASA_PORT"], ports["WEB_PORT"], env)
+    yield Chat(ports["RASA_PORT"], web, env, host_port)
     st.stop()
 
 

@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from bot.i18n.texts import template
-from bot.ops.supervisor import ROOT, free_port
+from bot.ops.supervisor import ROOT
 
 pytestmark = pytest.mark.e2e
 
@@ -303,7 +303,8 @@ HOST_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8"><title
 
 @pytest.fixture
 def host_page(stack):
-    """A page of another site (another origin) that embeds the widget with the snippet."""
+    """A page of another site (another origin, in WIDGET_ORIGINS) that embeds the widget with the
+    snippet (tests/e2e/test_browser_cross_origin.py: rasa-webchat too, and a site not on the list)."""
     email = f"hana.{uuid.uuid4().hex[:8]}@example.com"
     html = HOST_PAGE.format(email=email, web=stack.web).encode()
 
@@ -318,7 +319,7 @@ def host_page(stack):
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", stack.host_port), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}/", email

@@ -318,8 +318,8 @@
     var timer = setTimeout(fallBack, CONNECT_TIMEOUT);
     loadSocketClient(function (io) {
       if (mode === "rest") { return; }
-      // WebSocket only: one connection, so no sticky sessions are needed behind a proxy, and
-      // Rasa's socket.io accepts any page origin (no CORS preflight involved).
+      // WebSocket only: one connection, so no sticky sessions are needed behind a proxy (and no
+      // CORS preflight). Rasa checks this page's Origin against WIDGET_ORIGINS all the same.
       socket = io(RASA, { transports: ["websocket"], reconnectionDelayMax: 10000 });
       socket.on("connect", function () {
         socket.emit("session_request", { session_id: sender });
