@@ -355,6 +355,10 @@ MOVE_PHRASES = _phrases(
 NOT_MOVE = _phrases(
     """
     spostament, in anticipo, con anticipo, d'anticipo, anticipatamente, antecipadamente, adiante, game changer,
+    # passing one's details on ("sí, pueden pasar mis datos", "pode passar para a equipe")
+    pasar mis, pasar mi correo, pasar mi mail, pasar mi email, pasar mi numero, pasar mi telefono,
+    pasar mi contacto, pasar la info, passar meus, passar para a equipe, passar para o time,
+    passar para o comercial, passar para vendas,
     """
 )
 

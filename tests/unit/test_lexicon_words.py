@@ -374,6 +374,8 @@ OTHERS = [
     "is there a charger in the meeting room?",
     "what changes in the new version?",
     "the candle shop",
+    "sí, pueden pasar mis datos al equipo",
+    "pode passar meus dados para a equipe",
 ]
 
 
