@@ -31,8 +31,11 @@ _LEADING = re.compile(
 _NAME_END = set(
     "from at and with of for thanks thank please here de chez et avec merci von bei und mit danke bitte "
     "y con gracias e com obrigado obrigada da di ed grazie actually please sorry lol here "
-    "en fait eigentlich en realidad na verdade in realta realta svp".split()
+    "en fait eigentlich en realidad na verdade in realta realta svp "
+    "not nicht pas no nao non kein keine but aber mais pero".split()
 )
+#: A name ends at a clause break ("Jan, nicht Jens", "Marc; sorry").
+_CLAUSE = re.compile(r"[,;:!?()]|\s[-–—]\s")
 #: Words between "my name is" and the name ("ich heiße eigentlich Timo", "it's actually Marc").
 _SKIP = set("actually really just eigentlich doch en fait plutot en realidad realmente na verdade in realta".split())
 #: An answer made of words only (letters, spaces, hyphens, apostrophes, light punctuation):
@@ -61,6 +64,7 @@ def _after_intro(text: str) -> str | None:
 
 def _name_words(rest: str) -> str | None:
     words: list[str] = []
+    rest = _CLAUSE.split(rest.strip(), maxsplit=1)[0] or rest
     for w in _WORD.findall(rest):
         if not words and fold(w) in _SKIP:  # "ich heiße eigentlich Timo"
             continue

@@ -48,3 +48,12 @@ def test_emails_out_of_sentences_and_corrections():
     assert corrected_email("actually my e-mail is jo@x.org", "jo@y.org") == "jo@x.org"
     assert corrected_email("mark@acme.com", "mark@acme.com") is None
     assert corrected_email("can I bring anna@acme.com?", "mark@acme.com") is None  # a guest, not a correction
+
+
+@pytest.mark.parametrize(
+    "text, name",
+    [("sorry, ich heiße eigentlich Jan, nicht Jens", "Jan"), ("my name is Marc, not Mark", "Marc"),
+     ("en fait je m'appelle Léa; pas Lea", "Léa"), ("perdon, me llamo Jordi - no Jorge", "Jordi")],
+)
+def test_a_stated_name_ends_at_the_clause_break(text, name):
+    assert stated_name(text) == name
