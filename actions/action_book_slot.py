@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import apply, call, context_events, lang, offer, visitor
+from actions.common import apply, call, context_events, lang, offer_again, visitor
 from bot.dialogue.lexicon import says_time
 from bot.errors import (
     AlreadyCancelled,
@@ -68,9 +68,9 @@ class ActionBookSlot(Action):
         try:
             result = await call(svc.reschedule, tracker.sender_id, offer_id, booking_id=booking_id)
         except (OfferNotFound, OfferExpired, SlotInPast):
-            return state + await offer(dispatcher, tracker, intro=say("slot_unavailable", language))
+            return state + await offer_again(dispatcher, tracker, intro=say("slot_unavailable", language))
         except SlotTaken:
-            return state + await offer(dispatcher, tracker, intro=say("slot_taken", language))
+            return state + await offer_again(dispatcher, tracker, intro=say("slot_taken", language))
         except ProviderError:
             dispatcher.utter_message(text=say("reschedule_failed", language))
             return state
@@ -100,11 +100,11 @@ async def book_offer(dispatcher: CollectingDispatcher, tracker: Tracker, offer_i
         result = await call(svc.book, tracker.sender_id, offer_id, visitor(tracker, queue.timezone))
     except (OfferNotFound, OfferExpired, SlotInPast) as exc:
         log.info("refused offer %r: %s", offer_id[:40], type(exc).__name__)
-        return await offer(dispatcher, tracker, intro=say("slot_unavailable", lang(tracker)))
+        return await offer_again(dispatcher, tracker, intro=say("slot_unavailable", lang(tracker)))
     except SlotTaken:
-        return await offer(dispatcher, tracker, intro=say("slot_taken", lang(tracker)))
+        return await offer_again(dispatcher, tracker, intro=say("slot_taken", lang(tracker)))
     except ProviderError:
-        return await offer(dispatcher, tracker, intro=say("provider_failed", lang(tracker)))
+        return await offer_again(dispatcher, tracker, intro=say("provider_failed", lang(tracker)))
     except BookingError as exc:
         log.warning("booking failed: %s", exc)
         dispatcher.utter_message(text=say("offer_failed", lang(tracker)))

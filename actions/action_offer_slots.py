@@ -4,6 +4,7 @@ day; "other times" pages on; a time clicked before the details is booked once th
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -11,15 +12,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.action_book_slot import book_offer
-from actions.common import apply, call, context_events, cursor, lang, offer
+from actions.common import HORIZON_DAYS, apply, call, context_events, cursor, lang, offer
 from bot.i18n import format_window, zone
 from bot.i18n.texts import say
 from bot.ops import runtime
 from bot.scheduling import Interval
 from bot.scheduling.preferences import TimePref, windows
-
-#: How far ahead a preference's windows are drawn (the queue's booking window cuts them).
-HORIZON_DAYS = 62
 
 
 class ActionOfferSlots(Action):
@@ -52,9 +50,15 @@ class ActionOfferSlots(Action):
             events = await offer(dispatcher, tracker, intro=intro, after=after, within=wins, quiet=True)
             if events is not None:
                 return ctx + extra + events
-            # The nearest times after the window, inside the visitor's working day if any.
+            # The nearest times after the window: at the hours asked for on the next working
+            # days ("tomorrow 2-4pm" on a Saturday: Monday 2-4pm), else in the working day.
             nearest = after or (wins[0].start if wins else None)
             intro = self._none(pref, wins, tz, tracker, language)
+            if pref.first is not None and (pref.lo is not None or pref.hi is not None or pref.at is not None):
+                same_hours = windows(replace(pref, first=None, last=None), tz, svc.clock(), HORIZON_DAYS)
+                events = await offer(dispatcher, tracker, after=nearest, within=same_hours, intro=intro, quiet=True)
+                if events is not None:
+                    return ctx + extra + events
             workday = windows(None, tz, svc.clock(), HORIZON_DAYS)
             events = await offer(dispatcher, tracker, after=nearest, within=workday, intro=intro, quiet=True)
             if events is not None:

@@ -20,9 +20,11 @@ from bot.i18n import format_slot, zone, zone_label
 from bot.i18n.detect import detect_language, requested_language
 from bot.i18n.texts import say
 from bot.ops import runtime
-from bot.scheduling.preferences import TimePref
+from bot.scheduling.preferences import TimePref, windows
 
 log = logging.getLogger(__name__)
+#: How far ahead a preference's windows are drawn (the queue's booking window cuts them).
+HORIZON_DAYS = 62
 T = TypeVar("T")
 
 
@@ -206,6 +208,27 @@ async def offer(
     else:
         dispatcher.utter_message(text=say("no_slots", lang(tracker)))
     return [SlotSet("callback_offered", True)]
+
+
+async def offer_again(dispatcher: CollectingDispatcher, tracker: Tracker, *, intro: str) -> list[EventType]:
+    """Fresh times after a clicked one could not be had (taken, expired, provider trouble): inside
+    what the visitor asked for, else their working day, else whatever is free — never the night
+    slots a bare "next free times" would start with."""
+    svc = runtime.service()
+    try:
+        queue = await call(svc.queue_info, tracker.get_slot("queue"))
+    except BotError:
+        return await offer(dispatcher, tracker, intro=intro)
+    tz = zone(tracker.get_slot("timezone"), queue.timezone)
+    pref = TimePref.from_slot(tracker.get_slot("time_pref"))
+    tries = [windows(None, tz, svc.clock(), HORIZON_DAYS)]
+    if pref is not None and not pref.is_empty():
+        tries.insert(0, windows(pref, tz, svc.clock(), HORIZON_DAYS))
+    for within in tries:
+        events = await offer(dispatcher, tracker, intro=intro, within=within, quiet=True)
+        if events is not None:
+            return events
+    return await offer(dispatcher, tracker, intro=intro)
 
 
 class AskAction(Action, ABC):

@@ -4,7 +4,7 @@ time, zone, names and corrections is kept and honoured. The service clock is Tue
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -184,3 +184,33 @@ async def test_a_correction_after_booking_corrects_the_booking_and_resends_the_c
     messages, events = await run(ActionDefaultFallback(), other)
     assert slot_events(events)["first_name"] == "Marc"
     assert service.get_booking(booking.booking_id)["visitor_first_name"] != "Marc"
+
+
+async def test_nothing_on_the_day_asked_offers_the_same_hours_on_the_next_working_day(service, store, clock):
+    from tests.helpers import NINE_TO_FIVE, utc
+
+    clock.now = utc(2026, 12, 5, 11, 0)  # a Saturday: "tomorrow" is a Sunday, the team works Mon-Fri
+    add_queue(store, agents=[("Ada", "Europe/London", NINE_TO_FIVE)])
+    tracker = make_tracker(text="tomorrow between 2 and 4pm?", intent="ask_time", slots={**KNOWN, "timezone": "Europe/London"})
+    messages, _ = await run(ActionOfferSlots(), tracker)
+    times = offered(store, messages, "Europe/London")
+    assert times and times[0][0] == datetime(2026, 12, 7, 14, 0, tzinfo=ZoneInfo("Europe/London"))
+    assert all(s.weekday() < 5 and s.hour >= 14 and (e.hour, e.minute) <= (16, 0) for s, e in times)
+
+
+async def test_a_time_taken_meanwhile_is_replaced_inside_the_working_day(service, store):
+    add_queue(store, agents=[("Ada", "Europe/London", ALL_WEEK)])
+    tracker = make_tracker(slots={**KNOWN, "timezone": "Europe/London"})
+    messages, _ = await run(ActionOfferSlots(), tracker)
+    first = messages[0]["buttons"][0]["payload"].split('"slot_id":"')[1].rstrip('"}')
+    rival = service.offer_slots("rival", "sales", count=5)
+    taken = next(s for s in rival.slots if s.start == offered(store, messages, "UTC")[0][0])
+    service.book("rival", taken.id, Visitor(email="rival@example.com", first_name="Rival"))
+    click = make_tracker(
+        text=f'/choose_slot{{"slot_id":"{first}"}}', intent="choose_slot", slots={**KNOWN, "timezone": "Europe/London"},
+        entities=[{"entity": "slot_id", "value": first}],
+    )
+    messages, _ = await run(ActionBookSlot(), click)
+    times = offered(store, messages, "Europe/London")
+    assert times and all(s.weekday() < 5 and s.hour >= 8 and (e.hour, e.minute) <= (19, 0) for s, e in times)
+    assert not [b for b in service.list_bookings() if b["visitor_email"] == "kim@example.com"]
