@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,8 +39,12 @@ SUITES = [
 def run(name: str, instant: str) -> tuple[str, str, float]:
     env = {**os.environ, "FAKETIME_DONT_FAKE_MONOTONIC": "1", "TZ": "UTC"}
     suites = [s for s in SUITES if (ROOT / s).exists()]
-    cmd = ["faketime", "-f", f"@{instant}", sys.executable, "-m", "pytest", "-q", "-m", "e2e", "-p", "no:cacheprovider", *suites]
-    print(f"== {name}: faketime @{instant}", flush=True)
+    # An offset from the real clock, not "@instant": "@" starts each process's clock at the
+    # instant when *that* process starts, so servers started a minute after the tests would run a
+    # minute behind them; with one offset every process shares the same faked now.
+    target = datetime.strptime(instant, "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc).timestamp()
+    cmd = ["faketime", "-f", f"{target - time.time():+.0f}", sys.executable, "-m", "pytest", "-q", "-m", "e2e", "-p", "no:cacheprovider", *suites]
+    print(f"== {name}: faketime from {instant} UTC", flush=True)
     start = time.monotonic()
     out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     elapsed = time.monotonic() - start
