@@ -490,7 +490,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     wsub = p.add_subparsers(dest="action", required=True)
     w = wsub.add_parser("add", help="POST booking events to URL, signed (X-Booking-Signature)")
     w.add_argument("url")
-    w.add_argument("--events", nargs="+", help="booking.created booking.cancelled booking.rescheduled (default: all)")
+    w.add_argument("--events", nargs="+", help="booking.created booking.cancelled booking.rescheduled booking.updated (default: all)")
     w = wsub.add_parser("list")
     w.add_argument("--json", action="store_true")
     w = wsub.add_parser("remove")

@@ -1,4 +1,4 @@
-"""Webhooks: ``booking.created``, ``booking.cancelled`` (``booking.rescheduled`` later) POSTed
+"""Webhooks: ``booking.created``, ``booking.cancelled``, ``booking.rescheduled`` and ``booking.updated`` POSTed
 as JSON to the configured URLs, signed with HMAC-SHA256, delivered through the outbox (same
 transaction as the change, retried with backoff until a 2xx).
 
@@ -31,7 +31,7 @@ from bot.crypto import Vault
 from bot.errors import ConfigError
 from bot.store.models import OutboxMessage, Webhook
 
-EVENTS = ("booking.created", "booking.cancelled", "booking.rescheduled")
+EVENTS = ("booking.created", "booking.cancelled", "booking.rescheduled", "booking.updated")
 SIGNATURE_HEADER = "X-Booking-Signature"
 
 
