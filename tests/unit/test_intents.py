@@ -112,3 +112,20 @@ def test_a_correction_of_the_details_is_not_an_intent_of_its_own(text):
 def test_a_detail_without_a_correction_word_keeps_its_intent():
     assert decide("my email is mark@acme.com", "greet", 0.9, [("greet", 0.9)], T).intent == "greet"
     assert decide("actually I'm in Chicago", "inform_timezone", 0.9, [], T).intent == "inform_timezone"
+
+
+def test_a_correction_taken_for_a_lookup_is_a_correction_unless_it_carries_a_code():
+    text = "oh no sorry typo in my email, its jo.baker@gmail.com"
+    assert decide(text, "give_booking_code", 0.9, [], T).intent == "nlu_fallback"
+    code = "sorry, wrong one: jo.baker@gmail.com 3f2a9c1b"
+    assert decide(code, "give_booking_code", 0.9, [], T).intent == "give_booking_code"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["what times do you have on friday?", "quels créneaux avez-vous jeudi ?", "welche Zeiten habt ihr morgen?",
+     "que horarios teneis el lunes?", "quali orari avete domani?"],
+)
+def test_a_question_about_free_times_is_answered_with_times(text):
+    assert decide(text, "book_meeting", 0.9, [("book_meeting", 0.9)], T).intent == "ask_time"
+    assert decide("I'd like to book a demo on friday", "book_meeting", 0.9, [], T).intent == "book_meeting"

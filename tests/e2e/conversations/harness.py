@@ -479,6 +479,7 @@ class ConversationRunner:
         self.clicked: list[dict[str, Any]] = []  # offers clicked, with the time of the click
         self.prev_language: str | None = None
         self.started = datetime.now(timezone.utc)
+        self.asked_days: list[tuple[datetime, datetime]] = []  # local days a failed window asked for (UTC)
 
     def send(self, index: int, text: str, zone: str | None = None) -> Turn:
         now = datetime.now(timezone.utc)
@@ -537,8 +538,13 @@ class ConversationRunner:
         if "window" in expect:
             tz = ZoneInfo(turn.zone)
             slots = [(o["start"], o["end"]) for o in turn.offered]
-            for prob in window_problems(expect["window"], slots, tz, turn.now):
+            probs = window_problems(expect["window"], slots, tz, turn.now)
+            for prob in probs:
                 p.append(f"window {expect['window']} in {turn.zone}: {prob}")
+            if probs and "date" in expect["window"]:
+                for d in accepted_dates(expect["window"]["date"], turn.now.astimezone(tz).date()):
+                    start = datetime(d.year, d.month, d.day, tzinfo=tz)
+                    self.asked_days.append((start.astimezone(timezone.utc), (start + timedelta(days=1)).astimezone(timezone.utc)))
         confirmed = turn.confirmed
         if "booked" in expect and bool(confirmed) != bool(expect["booked"]):
             p.append(f"expected booked={expect['booked']}, confirmed bookings of this conversation: {len(confirmed)}")
@@ -643,6 +649,12 @@ class ConversationRunner:
                 self.client.others_booked_over(self.sender, c["start"], c["end"], self.started)
                 and not any(b["offer_id"] == c["id"] for b in (res.turns[-1].bookings if res.turns else []))
                 for c in self.clicked
+            )
+        if res.failures and self.asked_days:
+            # The day asked for was filled meanwhile by parallel conversations of this run (the
+            # demo team has one agent in a European morning): run it again alone.
+            res.interference = res.interference or any(
+                self.client.others_booked_over(self.sender, a, b, self.started) for a, b in self.asked_days
             )
         return res
 
