@@ -9,7 +9,6 @@ Then: to cancel, ask first (yes/no buttons); to move, offer new times, the same 
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +17,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import apply, call, context_events, lang, show_offers
+from bot.dialogue.answers import find_code
 from bot.dialogue.visitor import clean_email
 from bot.errors import BookingError
 from bot.i18n import format_when, zone, zone_label
@@ -26,17 +26,9 @@ from bot.ops import runtime
 
 log = logging.getLogger(__name__)
 
-CODE_RE = re.compile(r"(?<![0-9A-Za-z])[0-9A-Fa-f]{8,32}(?![0-9A-Za-z])")
 #: Wrong e-mail/code pairs one conversation may try before we stop looking codes up.
 MAX_TRIES = 5
 INTENTS = {"cancel_meeting": "cancel", "reschedule_meeting": "reschedule"}
-
-
-def parse_code(text: str) -> str | None:
-    """The booking code in the visitor's text (8 to 32 hex digits, not inside an e-mail address)."""
-    without_emails = re.sub(r"\S+@\S+", " ", text or "")
-    m = CODE_RE.search(without_emails)
-    return m.group(0).lower() if m else None
 
 
 def when_of(b: dict[str, Any], tracker: Tracker) -> tuple[str, str]:
@@ -101,7 +93,7 @@ class ActionManageBooking(Action):
                 return None
             text = (tracker.latest_message or {}).get("text") or ""
             email = clean_email(text) or tracker.get_slot("email")
-            code = parse_code(text)
+            code = find_code(text)
             if not email or not code:
                 return None
             found = await call(svc.find_bookings, email=email, code=code)

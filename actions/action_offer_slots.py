@@ -12,7 +12,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.action_book_slot import book_offer
-from actions.common import HORIZON_DAYS, apply, call, context_events, cursor, lang, offer
+from actions.common import HORIZON_DAYS, apply, call, context_events, cursor, lang, offer, offer_in_turn
 from bot.i18n import format_window, zone
 from bot.i18n.texts import say
 from bot.ops import runtime
@@ -54,16 +54,10 @@ class ActionOfferSlots(Action):
             # days ("tomorrow 2-4pm" on a Saturday: Monday 2-4pm), else in the working day.
             nearest = after or (wins[0].start if wins else None)
             intro = self._none(pref, wins, tz, tracker, language)
+            tries = [windows(None, tz, svc.clock(), HORIZON_DAYS)]
             if pref.first is not None and (pref.lo is not None or pref.hi is not None or pref.at is not None):
-                same_hours = windows(replace(pref, first=None, last=None), tz, svc.clock(), HORIZON_DAYS)
-                events = await offer(dispatcher, tracker, after=nearest, within=same_hours, intro=intro, quiet=True)
-                if events is not None:
-                    return ctx + extra + events
-            workday = windows(None, tz, svc.clock(), HORIZON_DAYS)
-            events = await offer(dispatcher, tracker, after=nearest, within=workday, intro=intro, quiet=True)
-            if events is not None:
-                return ctx + extra + events
-            return ctx + extra + await offer(dispatcher, tracker, after=nearest, intro=intro)
+                tries.insert(0, windows(replace(pref, first=None, last=None), tz, svc.clock(), HORIZON_DAYS))
+            return ctx + extra + await offer_in_turn(dispatcher, tracker, intro=intro, after=nearest, tries=tries)
         intro = say("offer_more", language) if after else say("offer_intro", language)
         events = await offer(dispatcher, tracker, intro=intro, after=after, within=wins, quiet=True)
         if events is not None:

@@ -224,11 +224,24 @@ async def offer_again(dispatcher: CollectingDispatcher, tracker: Tracker, *, int
     tries = [windows(None, tz, svc.clock(), HORIZON_DAYS)]
     if pref is not None and not pref.is_empty():
         tries.insert(0, windows(pref, tz, svc.clock(), HORIZON_DAYS))
+    return await offer_in_turn(dispatcher, tracker, intro=intro, tries=tries)
+
+
+async def offer_in_turn(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    *,
+    intro: str,
+    tries: list[Any],
+    after: datetime | None = None,
+) -> list[EventType]:
+    """The first page of times inside one of ``tries`` (lists of windows, in that order), else
+    the next free times at all (or the plain "none" answer)."""
     for within in tries:
-        events = await offer(dispatcher, tracker, intro=intro, within=within, quiet=True)
+        events = await offer(dispatcher, tracker, intro=intro, after=after, within=within, quiet=True)
         if events is not None:
             return events
-    return await offer(dispatcher, tracker, intro=intro)
+    return await offer(dispatcher, tracker, intro=intro, after=after)
 
 
 class AskAction(Action, ABC):

@@ -53,6 +53,15 @@ def find_email(text: str) -> str | None:
     return None
 
 
+_CODE = re.compile(r"(?<![0-9A-Za-z])[0-9A-Fa-f]{8,32}(?![0-9A-Za-z])")
+
+
+def find_code(text: str) -> str | None:
+    """The booking code in the visitor's text (8 to 32 hex digits, not inside an e-mail address)."""
+    m = _CODE.search(re.sub(r"\S+@\S+", " ", text or ""))
+    return m.group(0).lower() if m else None
+
+
 def _after_intro(text: str) -> str | None:
     folded = fold(text)
     for intro in sorted(NAME_INTROS, key=len, reverse=True):

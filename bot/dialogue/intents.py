@@ -10,12 +10,12 @@ moves. Pure: ``bot.rasa_ext.intent_guard`` runs it inside Rasa's NLU pipeline.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Callable
 
-from bot.dialogue.answers import find_email, stated_name
+from bot.dialogue.answers import find_code, find_email, stated_name
 from bot.dialogue.lexicon import (
+    asks_for_times,
     asks_to_cancel,
     is_explicit_stop,
     says_book,
@@ -24,22 +24,10 @@ from bot.dialogue.lexicon import (
     says_move,
     says_resume,
 )
-from bot.i18n.detect import fold
 
 FALLBACK = "nlu_fallback"
-#: Intents a correction of the visitor's details may carry on with (it books, changes or looks up).
+#: Intents a correction of the visitor's details may carry on with (it books or changes a meeting).
 KEEPS_A_CORRECTION = {"book_meeting", "cancel_meeting", "reschedule_meeting"}
-#: "what times do you have…?": a question about free times is answered with times (ask_time), not
-#: with the booking form's first question.
-ASKS_TIMES = re.compile(
-    r"\b(?:what|which) (?:times?|slots?|days?)\b|\bwhen (?:are you|is (?:someone|anyone)) (?:free|available)"
-    r"|\bquels? (?:creneaux|horaires|jours)\b|\bquand (?:etes-vous|etes vous|est-ce que vous etes) dispo"
-    r"|\bwelche (?:zeiten|termine|uhrzeiten|tage)\b|\bwann (?:habt ihr|haben sie) zeit"
-    r"|\bque (?:horarios?|huecos|dias)\b|\bcuando (?:teneis|tienen|tienes) (?:hueco|disponibilidad)"
-    r"|\bquais (?:os )?(?:horarios?|dias)\b|\bque horarios?\b"
-    r"|\bquali (?:orari|giorni)\b|\bche orari\b|\bquando (?:siete|sei) (?:liberi|disponibili)"
-)
-_CODE = re.compile(r"\b[0-9a-f]{8,32}\b")
 
 #: intent → the evidence it needs in the text.
 NEEDS_WORDS: dict[str, Callable[[str], bool]] = {
@@ -68,9 +56,9 @@ def decide(text: str, intent: str, confidence: float, ranking: list[tuple[str, f
         return Decision(intent, confidence, "")
     scores = dict(ranking)
     changes_booking = says_cancel(text) or says_move(text)
-    if intent == "book_meeting" and text.rstrip().endswith("?") and ASKS_TIMES.search(fold(text)):
+    if intent == "book_meeting" and asks_for_times(text):
         return Decision("ask_time", scores.get("ask_time", confidence), "a question about free times")
-    looks_up = intent == "give_booking_code" and _CODE.search(text.lower()) is not None
+    looks_up = intent == "give_booking_code" and find_code(text) is not None
     if intent not in KEEPS_A_CORRECTION and not looks_up and corrects_details(text):
         # "oops wrong email, it's mark@acme.com": not an intent of its own — the answer being
         # corrected (in the form) or the booking's attendee (after it), whatever the classifier says.

@@ -850,3 +850,20 @@ def is_explicit_stop(text: str) -> bool:
         return False
     allowed = FILLER if all(f in _LATER for f in found) else FILLER | FILLER_MORE | STOP_WRAP
     return not _rest(_STOP.sub(" ", folded), (), "stop", frozenset(allowed), numbers=False)
+
+
+#: "what times do you have…?": a question about free times is answered with times (ask_time), not
+#: with the booking form's first question.
+_ASKS_TIMES = re.compile(
+    r"\b(?:what|which) (?:times?|slots?|days?)\b|\bwhen (?:are you|is (?:someone|anyone)) (?:free|available)"
+    r"|\bquels? (?:creneaux|horaires|jours)\b|\bquand (?:etes-vous|etes vous|est-ce que vous etes) dispo"
+    r"|\bwelche (?:zeiten|termine|uhrzeiten|tage)\b|\bwann (?:habt ihr|haben sie) zeit"
+    r"|\bque (?:horarios?|huecos|dias)\b|\bcuando (?:teneis|tienen|tienes) (?:hueco|disponibilidad)"
+    r"|\bquais (?:os )?(?:horarios?|dias)\b|\bque horarios?\b"
+    r"|\bquali (?:orari|giorni)\b|\bche orari\b|\bquando (?:siete|sei) (?:liberi|disponibili)"
+)
+
+
+def asks_for_times(text: str) -> bool:
+    """A question about free times ("what times do you have tomorrow?", "quais horários…?")."""
+    return text.rstrip().endswith("?") and bool(_ASKS_TIMES.search(fold(text)))

@@ -10,9 +10,10 @@ import pytest
 from actions.action_book_slot import ActionBookSlot
 from actions.action_cancel_booking import ActionCancelBooking, asked_to_cancel
 from actions.action_keep_booking import ActionKeepBooking
-from actions.action_manage_booking import MAX_TRIES, ActionManageBooking, parse_code
+from actions.action_manage_booking import MAX_TRIES, ActionManageBooking
 from actions.action_offer_slots import ActionOfferSlots
 from bot.booking import Visitor
+from bot.dialogue.answers import find_code as parse_code
 from tests.helpers import NINE_TO_FIVE, add_queue, make_tracker, run, slot_events
 
 VISITOR = Visitor(email="dana@acme.example", first_name="Dana", company_name="Acme", timezone="Europe/Paris")
