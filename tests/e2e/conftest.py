@@ -144,3 +144,10 @@ def browser():
         yield b
         b.close()
 
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:  # noqa: ARG001
+    """The conversation suite first, on a demo calendar nobody has booked yet: the other e2e files
+    keep their bookings, and later in the day they fill the next morning that the suite's
+    "tomorrow 10-12" conversations ask for. The rest keeps its order (the log scan stays last)."""
+    items.sort(key=lambda item: 0 if "/e2e/conversations/" in item.nodeid.replace("\\", "/") else 1)
