@@ -9,7 +9,11 @@
      │    ├── OfferExpired        the offer outlived its time to live
      │    ├── SlotInPast          the slot starts before the minimum notice now
      │    ├── SlotTaken           every eligible agent got booked at that time meanwhile
-     │    └── UnknownQueue        no such queue
+     │    ├── UnknownQueue        no such queue
+     │    ├── BookingNotFound     no such booking, or a link/code that does not match it
+     │    ├── AlreadyCancelled    the booking was cancelled
+     │    ├── BookingInPast       the meeting has started or is over
+     │    └── GuestError          a guest cannot be added (.reason: invalid, agent, too_many)
      └── ProviderError            a calendar provider failed
           ├── ProviderUnavailable outage, timeout, throttling: try again later
           └── ProviderAuthError   the agent must reconnect the calendar
@@ -66,6 +70,27 @@ class AlreadyCancelled(BookingError):
 
 class BookingInPast(BookingError):
     pass
+
+
+class GuestError(BookingError):
+    """A guest cannot be added; nothing was changed. ``reason`` says why, for the visitor:
+
+    - ``"invalid"``: not an e-mail address;
+    - ``"agent"``: the agent's own address, or the visitor's own (they are on the meeting already);
+    - ``"too_many"``: more guests than the queue allows (``queues.max_guests``).
+    """
+
+    REASONS = ("invalid", "agent", "too_many")
+
+    def __init__(self, reason: str, message: str = "", *, email: str | None = None, limit: int | None = None):
+        if reason not in self.REASONS:
+            raise ValueError(f"unknown guest error reason {reason!r}")
+        super().__init__(message or f"guest refused: {reason}")
+        self.reason = reason
+        #: the address that was refused (None for too_many)
+        self.email = email
+        #: too_many: the queue's limit
+        self.limit = limit
 
 
 class ProviderError(BotError):

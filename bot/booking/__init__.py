@@ -154,6 +154,10 @@ class BookingService:
         """See :meth:`Changes.correct_visitor`."""
         return self.changes.correct_visitor(booking_id, email=email, first_name=first_name)
 
+    def add_guests(self, booking_id: str, emails: list[str]) -> dict[str, Any]:
+        """See :meth:`Changes.add_guests`."""
+        return self.changes.add_guests(booking_id, emails)
+
     def cancel(self, booking_id: str, *, sequence: int | None = None) -> dict[str, Any]:
         """See :meth:`Changes.cancel`."""
         return self.changes.cancel(booking_id, sequence=sequence)

@@ -4,10 +4,11 @@ the change is committed) and tried once right after the commit."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -17,7 +18,7 @@ from bot.booking.model import booking_json, reminder_minutes, visitor_of
 from bot.calendars.base import AgentRef
 from bot.i18n import zone
 from bot.messages.delivery import queue_email
-from bot.messages.email import Confirmation, build_agent_notice, build_reminder
+from bot.messages.email import Confirmation, build_agent_notice, build_guest_mail, build_reminder
 from bot.messages.webhooks import queue_event
 from bot.store.models import Agent, Booking, OutboxMessage
 
@@ -52,6 +53,7 @@ class Announcer:
                 link(b.id, b.sequence, b.start, b.end, "reschedule") if link and b.start > self.ctx.clock() else None
             ),
             sequence=b.sequence,
+            guests=tuple(b.guests or ()),
         )
 
     def announce(
@@ -60,27 +62,34 @@ class Announcer:
         b: Booking,
         c: Confirmation,
         event: str,
-        visitor_mail: EmailMessage,
+        visitor_mail: EmailMessage | None,
         visitor_key: str,
         *,
         previous: tuple[datetime, datetime, AgentRef] | None = None,
         extra: Mapping[str, Any] | None = None,
         was_visitor: str = "",
+        added: Sequence[str] = (),
     ) -> tuple[list[int], list[int]]:
         """In the caller's transaction: the visitor's mail, the agent's notice and the webhooks
         of ``booking.<event>``. Returns the outbox ids (mails, webhooks) to try once committed.
 
         A reschedule (``previous`` = old start, end, agent) tells the agent it moved; if the
         agent changed, the old agent hears it is cancelled and the new one that it is new. A
-        correction (``was_visitor``: the name and e-mail before it) tells the agent who it is now."""
+        correction (``was_visitor``: the name and e-mail before it) tells the agent who it is now.
+        Guests added (``added``, no visitor mail) tell the agent who comes now."""
         mail_from = self.ctx.mail_from
         now = self.ctx.delivery.clock()
-        # a booking may move (or be corrected) many times: those keys carry the sequence
+        # a booking may move (or be corrected) many times: those keys carry the sequence; guests
+        # only ever grow, so their count after an addition tells additions apart
         suffix = f":{b.sequence}" if previous is not None or event == "updated" else ""
-        mails = [queue_email(s, visitor_mail, key=f"{visitor_key}:{b.id}{suffix}", now=now).id]
+        if event == "guests_added":
+            suffix = f":{len(b.guests or ())}"
+        mails = []
+        if visitor_mail is not None:
+            mails.append(queue_email(s, visitor_mail, key=f"{visitor_key}:{b.id}{suffix}", now=now).id)
         agent_zone = zone(b.agent.timezone)
         if previous is None:
-            notices = [("", build_agent_notice(event, c, agent_zone, mail_from, was_visitor=was_visitor))]
+            notices = [("", build_agent_notice(event, c, agent_zone, mail_from, was_visitor=was_visitor, added=added))]
         elif previous[2].id == b.agent_id:
             notices = [("", build_agent_notice("rescheduled", c, agent_zone, mail_from, previous=previous[:2]))]
         else:
@@ -95,6 +104,32 @@ class Announcer:
         payload = {**booking_json(b), **(extra or {})}
         hooks = queue_event(s, f"booking.{event}", payload, key=f"{b.id}:{event}{suffix}", now=now)
         return mails, hooks
+
+    def guest_mails(
+        self,
+        s: Session,
+        b: Booking,
+        c: Confirmation,
+        kind: str = "invitation",
+        *,
+        only: Sequence[str] | None = None,
+        was: tuple[datetime, datetime] | None = None,
+    ) -> list[int]:
+        """In the caller's transaction: each guest's own invitation (``kind="invitation"``), the
+        move (``"moved"``, ``was`` = the old times) or the cancellation (``"cancelled"``), ICS
+        attached, when we send the invitations (``c.attach_ics``: the local calendar; Google and
+        Graph invite the attendees themselves). ``only``: just these guests (the ones just added).
+        Keys ``guest:<booking>:<email>:<sequence>`` (``:cancel``): a retry never sends twice."""
+        if not c.attach_ics:
+            return []
+        now = self.ctx.delivery.clock()
+        ids = []
+        for guest in only if only is not None else (b.guests or ()):
+            who = guest if len(guest) <= 120 else hashlib.sha256(guest.encode()).hexdigest()[:32]
+            tag = "cancel" if kind == "cancelled" else str(b.sequence)
+            mail = build_guest_mail(c, guest, self.ctx.mail_from, kind, was=was)
+            ids.append(queue_email(s, mail, key=f"guest:{b.id}:{who}:{tag}", now=now).id)
+        return ids
 
     def kick(self, queued: tuple[list[int], list[int]]) -> None:
         """Try the just-committed messages now (the worker retries whatever fails)."""

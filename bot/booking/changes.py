@@ -1,4 +1,5 @@
-"""After the booking: finding a visitor's bookings, correcting the visitor's details, cancelling.
+"""After the booking: finding a visitor's bookings, correcting the visitor's details, adding guests,
+cancelling.
 
 Every change is checked against the booking's ``sequence``: a signed link carries the sequence
 it was sent with, and once the booking changes (cancelled, moved) older links do nothing.
@@ -14,8 +15,15 @@ from sqlalchemy.orm import Session
 
 from bot.booking.announcing import Announcer
 from bot.booking.context import Context
-from bot.booking.model import booking_json, log, ref, visitor_of
-from bot.errors import AlreadyCancelled, BookingError, BookingInPast, BookingNotFound, ProviderUnavailable
+from bot.booking.model import booking_json, guest_list, log, ref, visitor_of
+from bot.errors import (
+    AlreadyCancelled,
+    BookingError,
+    BookingInPast,
+    BookingNotFound,
+    GuestError,
+    ProviderUnavailable,
+)
 from bot.inputs import clean_email, clean_text
 from bot.messages.email import build_cancellation, build_confirmation
 from bot.store.models import Booking, BookingBlock
@@ -107,6 +115,7 @@ class Changes:
             b = s.get(Booking, booking_id)
             c = announcer.confirmation(b, attach_ics=not provider.sends_invitations)
             queued = announcer.announce(s, b, c, "cancelled", build_cancellation(c, self.ctx.mail_from), "cancellation")
+            queued[0].extend(announcer.guest_mails(s, b, c, "cancelled"))  # local calendar: ICS CANCEL each
             result = booking_json(b)
         log.info("booking %s cancelled", booking_id)
         announcer.kick(queued)
@@ -139,15 +148,16 @@ class Changes:
             was = f"{old.display_name} <{old.email}>"
             attendee = changed.get("visitor_email", b.visitor_email)
             name = " ".join(p for p in (changed.get("visitor_first_name", b.visitor_first_name), b.visitor_last_name) if p)
+            guests = list(b.guests or ())
         provider = self.ctx.providers.get(provider_name)
         if provider is None:
             raise ProviderUnavailable(f"provider {provider_name!r} is not configured", provider=provider_name)
         if event_id:
-            provider.update_attendee(agent, event_id, attendee, name or attendee)  # an outage raises
+            provider.update_attendee(agent, event_id, attendee, name or attendee, guests)  # an outage raises
         announcer = self.announcer
         with self.ctx.store.session() as s:
             b = s.get(Booking, booking_id)
-            if b is None or b.status != "confirmed" or b.sequence != seq:
+            if b is None or b.status != "confirmed" or b.sequence != seq or list(b.guests or ()) != guests:
                 raise AlreadyCancelled("the booking changed meanwhile")
             person = dict(b.person or {})
             for column, key in (("visitor_email", "email"), ("visitor_first_name", "first_name")):
@@ -164,5 +174,61 @@ class Changes:
             queued = announcer.announce(s, b, c, "updated", mail, "corrected", was_visitor=was)
             result = booking_json(b)
         log.info("booking %s: visitor details corrected (%s)", booking_id, ", ".join(sorted(changed)))
+        announcer.kick(queued)
+        return result
+
+    def add_guests(self, booking_id: str, emails: list[str]) -> dict[str, Any]:
+        """The visitor brings colleagues to an upcoming confirmed booking: each address cleaned
+        and lower-cased, those already on the booking left out (nothing is sent twice; nobody
+        new: the booking as it is, no mail, no webhook). GuestError (``invalid``, ``agent`` — the
+        agent's or the visitor's own address —, ``too_many`` — over ``queues.max_guests``)
+        changes nothing; a cancelled or past booking raises what :func:`movable` raises.
+
+        Like a correction, the provider goes first — the event's attendees become the visitor and
+        every guest (Google patch with ``sendUpdates=all``, Graph PATCH: they invite the new
+        ones) — so an outage raises and changes nothing. Then, in one transaction: the booking's
+        guests, each new guest's own invitation with an ICS REQUEST when we send the invitations
+        (the local calendar; key ``guest:<booking>:<email>:<sequence>``), the agent's "guests
+        added" notice and the ``booking.guests_added`` webhook. The sequence stays: the visitor's
+        links keep working and nothing changed for the visitor."""
+        if not isinstance(emails, (list, tuple)):
+            raise GuestError("invalid", "a list of e-mail addresses is needed")
+        now = self.ctx.clock()
+        with self.ctx.store.session() as s:
+            b = movable(s, booking_id, now)
+            have = list(b.guests or ())
+            new = guest_list(emails, have=have, refuse=(b.agent.email, b.visitor_email), limit=b.queue.max_guests)
+            if not new:
+                return booking_json(b)
+            agent, provider_name, event_id, seq = ref(b.agent), b.provider, b.provider_event_id, b.sequence
+            visitor = visitor_of(b)
+            attendee, name = b.visitor_email, visitor.display_name
+        guests = have + new
+        provider = self.ctx.providers.get(provider_name)
+        if provider is None:
+            raise ProviderUnavailable(f"provider {provider_name!r} is not configured", provider=provider_name)
+        if event_id:
+            provider.update_attendee(agent, event_id, attendee, name, guests)  # an outage raises
+        announcer = self.announcer
+        with self.ctx.store.session() as s:
+            res = s.execute(
+                update(Booking)
+                .where(
+                    Booking.id == booking_id,
+                    Booking.status == "confirmed",
+                    Booking.sequence == seq,
+                    Booking.guests == have,  # the same JSON text: nobody added guests meanwhile
+                )
+                .values(guests=guests, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            if res.rowcount != 1:  # cancelled, moved, corrected or given other guests meanwhile
+                raise AlreadyCancelled("the booking changed meanwhile")
+            b = s.get(Booking, booking_id)
+            c = announcer.confirmation(b, attach_ics=not provider.sends_invitations)
+            queued = announcer.announce(s, b, c, "guests_added", None, "", added=new, extra={"added": new})
+            queued[0].extend(announcer.guest_mails(s, b, c, only=new))
+            result = booking_json(b)
+        log.info("booking %s: %d guest(s) added", booking_id, len(new))
         announcer.kick(queued)
         return result

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import signal
 import uuid
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
@@ -21,7 +22,17 @@ from sqlalchemy.orm import Session
 
 from bot.booking.announcing import Announcer
 from bot.booking.context import Context
-from bot.booking.model import AgentRow, BookingResult, Visitor, blocks, cancel_quietly, event_request, log, result
+from bot.booking.model import (
+    AgentRow,
+    BookingResult,
+    Visitor,
+    blocks,
+    cancel_quietly,
+    event_request,
+    guest_list,
+    log,
+    result,
+)
 from bot.booking.offering import Offering
 from bot.calendars.base import CreatedEvent
 from bot.errors import OfferExpired, OfferNotFound, ProviderError, ProviderUnavailable, SlotInPast, SlotTaken
@@ -47,6 +58,10 @@ class Booker:
         self.announcer = announcer
 
     def book(self, conversation_id: str, offer_id: str, visitor: Visitor) -> BookingResult:
+        """Book the offered time for the visitor (DESIGN.md's booking path), with the visitor's
+        guests as attendees. Guests are cleaned and lower-cased; an address that is not one or
+        more guests than the queue allows raise GuestError before anything is held; the
+        visitor's and the chosen agent's own addresses are left out (they are on it already)."""
         now = self.ctx.clock()
         with self.ctx.store.session() as s:
             offer = self.offering.load_offer(s, conversation_id, offer_id)
@@ -60,11 +75,14 @@ class Booker:
             if offer.expires_at <= now:
                 raise OfferExpired("that offer expired")
             q = s.get(Queue, offer.queue_id)
+        if visitor.guests:
+            guests = guest_list(visitor.guests, limit=q.max_guests)
+            visitor = replace(visitor, guests=tuple(g for g in guests if g != visitor.email.lower()))
         booking, agent = self.hold(offer, q, conversation_id, visitor, now)
         provider = self.ctx.providers[agent.provider]
         request = event_request(
             booking.id, agent, booking.start, booking.end, visitor.email, visitor.display_name,
-            visitor.token_person(), visitor.token_company(),
+            visitor.token_person(), visitor.token_company(), booking.guests,
         )  # fmt: skip
         try:
             created = provider.create_event(request)
@@ -125,6 +143,7 @@ class Booker:
                 company_name=visitor.company_name,
                 person=dict(visitor.person or {}),
                 company=dict(visitor.company or {}),
+                guests=[g for g in visitor.guests if g != agent.email.lower()],
                 start=offer.start,
                 end=offer.end,
                 timezone=visitor.timezone,
@@ -181,6 +200,7 @@ class Booker:
             b = s.get(Booking, booking_id)  # a fresh session: loaded as just updated, with its agent
             c = announcer.confirmation(b, attach_ics=not sends_invitations)
             queued = announcer.announce(s, b, c, "created", build_confirmation(c, self.ctx.mail_from), "confirmation")
+            queued[0].extend(announcer.guest_mails(s, b, c))  # the local calendar: we invite the guests
             announcer.queue_reminders(s, b, c, self.ctx.delivery.clock())
         announcer.kick(queued)
         return b

@@ -7,9 +7,11 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
 from bot.calendars.base import AgentRef, CalendarProvider, EventRequest
+from bot.errors import GuestError
+from bot.inputs import clean_email
 from bot.messages.tokens import render_text
 from bot.store.models import BLOCK_MINUTES, Agent, Booking
 
@@ -53,6 +55,9 @@ class Visitor:
     company: Mapping[str, Any] | None = None
     timezone: str = "UTC"
     locale: str = "en"
+    #: Colleagues the visitor brings, known at booking time (e-mail addresses): attendees of
+    #: the event; checked and lower-cased by :meth:`BookingService.book` (see ``guest_list``).
+    guests: tuple[str, ...] = ()
 
     @property
     def display_name(self) -> str:
@@ -134,6 +139,7 @@ def event_request(
     name: str,
     person: Mapping[str, Any],
     company: Mapping[str, Any],
+    guests: Sequence[str] = (),
 ) -> EventRequest:
     """The calendar event for a visitor, its summary and description rendered from the agent's
     invitation with the visitor's person and company tokens."""
@@ -148,6 +154,7 @@ def event_request(
         attendee_email=email,
         attendee_name=name,
         with_conference=agent.include_conference,
+        guests=tuple(guests),
     )
 
 
@@ -173,7 +180,33 @@ def visitor_of(b: Booking) -> Visitor:
         company=b.company or {},
         timezone=b.timezone,
         locale=b.locale,
+        guests=tuple(b.guests or ()),
     )
+
+
+def guest_list(
+    emails: Iterable[object], *, have: Sequence[str] = (), refuse: Iterable[str] = (), limit: int
+) -> list[str]:
+    """The new guests among ``emails``: each cleaned (``bot.inputs.clean_email``, the cleaner
+    the chat's answers use too) and lower-cased; those in ``have`` (already on the booking) and
+    repeats left out. Raises GuestError — ``invalid`` for anything that is not an address,
+    ``agent`` for an address in ``refuse`` (the agent's, the visitor's), ``too_many`` when
+    ``have`` and the new ones are more than ``limit``."""
+    refused = {r.lower() for r in refuse if r}
+    known = {h.lower() for h in have}
+    new: list[str] = []
+    for raw in emails:
+        email = clean_email(raw)
+        if email is None:
+            raise GuestError("invalid", "that is not an e-mail address", email=str(raw)[:320])
+        email = email.lower()
+        if email in refused:
+            raise GuestError("agent", "the agent and the visitor are on the meeting already", email=email)
+        if email not in known and email not in new:
+            new.append(email)
+    if len(known) + len(new) > limit:
+        raise GuestError("too_many", f"at most {limit} guests a meeting", limit=limit)
+    return new
 
 
 def reminder_minutes(value: str | None) -> list[int]:
@@ -209,6 +242,7 @@ def booking_json(b: Booking) -> dict[str, Any]:
         "visitor_first_name": b.visitor_first_name,
         "visitor_last_name": b.visitor_last_name,
         "company": b.company_name,
+        "guests": list(b.guests or []),
         "start": iso(b.start),
         "end": iso(b.end),
         "timezone": b.timezone,

@@ -197,6 +197,7 @@ class Moves:
                     event_request(
                         f"{booking_id}{was['seq'] + 1:04x}", agent, offer.start, offer.end,
                         visitor.email, visitor.display_name, visitor.token_person(), visitor.token_company(),
+                        visitor.guests,
                     )  # fmt: skip
                 )
                 try:
@@ -261,6 +262,8 @@ class Moves:
                 s, b, c, "rescheduled", build_rescheduled(c, was["start"], was["end"], self.ctx.mail_from),
                 "rescheduled", previous=(was["start"], was["end"], was["agent"]), extra={"previous": prev},
             )
+            # the local calendar: each guest's calendar moves the event too (REQUEST, SEQUENCE + 1)
+            queued[0].extend(announcer.guest_mails(s, b, c, "moved", was=(was["start"], was["end"])))
             announcer.queue_reminders(s, b, c, self.ctx.delivery.clock())
             moved = result(b, b.agent)
         announcer.kick(queued)

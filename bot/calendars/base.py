@@ -32,6 +32,8 @@ class EventRequest:
     attendee_email: str
     attendee_name: str
     with_conference: bool
+    #: The visitor's guests (lower-case e-mail addresses): attendees too.
+    guests: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,9 +63,13 @@ class CalendarProvider(Protocol):
     def update_event(self, agent: AgentRef, provider_event_id: str, start: datetime, end: datetime) -> None:
         """Move the event (the attendee is told by whoever sends invitations)."""
 
-    def update_attendee(self, agent: AgentRef, provider_event_id: str, email: str, name: str) -> None:
-        """Replace the event's attendee (the visitor corrected their e-mail or name); a provider
-        that sends invitations sends the new attendee one."""
+    def update_attendee(
+        self, agent: AgentRef, provider_event_id: str, email: str, name: str, guests: Sequence[str] = ()
+    ) -> None:
+        """Replace the event's attendees with the visitor (``email``, ``name``) and ``guests``:
+        after the visitor corrected their e-mail or name, or added guests. The whole list each
+        time, so a retry is harmless; a provider that sends invitations sends the attendees it
+        has not invited yet theirs."""
 
     def cancel_event(self, agent: AgentRef, provider_event_id: str) -> None:
         """Remove the event; a missing event is not an error."""

@@ -22,7 +22,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 import google_auth_httplib2
 import httplib2
@@ -199,7 +199,7 @@ class GoogleCalendar(RemoteCalendar):
             "description": request.description,
             "start": {"dateTime": _rfc3339(request.start)},
             "end": {"dateTime": _rfc3339(request.end)},
-            "attendees": [{"email": request.attendee_email, "displayName": request.attendee_name}],
+            "attendees": _attendees(request.attendee_email, request.attendee_name, request.guests),
             "reminders": {"useDefault": True},
         }
         if request.with_conference:
@@ -248,10 +248,13 @@ class GoogleCalendar(RemoteCalendar):
         )
         self.forget(agent.id)
 
-    def update_attendee(self, agent: AgentRef, provider_event_id: str, email: str, name: str) -> None:
+    def update_attendee(
+        self, agent: AgentRef, provider_event_id: str, email: str, name: str, guests: Sequence[str] = ()
+    ) -> None:
         conn = self._connection(agent.id)
         svc = self._service(conn)
-        body = {"attendees": [{"email": email, "displayName": name}]}
+        # patch replaces the whole list; sendUpdates=all: Google invites the attendees it has not
+        body = {"attendees": _attendees(email, name, guests)}
         self._call(
             agent.id,
             lambda: svc.events().patch(
@@ -271,6 +274,11 @@ class GoogleCalendar(RemoteCalendar):
         except HttpError:
             pass  # already gone
         self.forget(agent.id)
+
+
+def _attendees(email: str, name: str, guests: Sequence[str]) -> list[dict[str, str]]:
+    """The visitor first, then each guest (Google sends each of them the invitation)."""
+    return [{"email": email, "displayName": name}] + [{"email": g} for g in guests if g.lower() != email.lower()]
 
 
 def _meet_link(event: Mapping[str, Any]) -> str | None:

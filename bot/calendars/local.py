@@ -86,6 +86,7 @@ class LocalCalendar:
                     summary=request.summary,
                     description=request.description,
                     attendee_email=request.attendee_email,
+                    guests=list(request.guests),
                     conference_url=url,
                     idempotency_key=request.idempotency_key,
                 )
@@ -118,11 +119,15 @@ class LocalCalendar:
                 ev.start, ev.end = start, end
                 _bump(s, agent.id)
 
-    def update_attendee(self, agent: AgentRef, provider_event_id: str, email: str, name: str) -> None:
+    def update_attendee(
+        self, agent: AgentRef, provider_event_id: str, email: str, name: str, guests: Sequence[str] = ()
+    ) -> None:
         with self.store.session() as s:
             ev = s.get(CalendarEvent, int(provider_event_id))
             if ev is not None and ev.agent_id == agent.id:
-                ev.attendee_email = email  # the invitation itself goes out with our e-mail (ICS)
+                # the invitations themselves go out with our e-mails (ICS), to the visitor and each guest
+                ev.attendee_email = email
+                ev.guests = list(guests)
 
     def cancel_event(self, agent: AgentRef, provider_event_id: str) -> None:
         with self.store.session() as s:

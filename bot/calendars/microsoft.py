@@ -19,7 +19,7 @@ import logging
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 from urllib.parse import quote, urlencode, urlparse
 
 import httpx
@@ -219,9 +219,7 @@ class MicrosoftCalendar(RemoteCalendar):
             "body": {"contentType": "text", "content": request.description},
             "start": _utc(request.start),
             "end": _utc(request.end),
-            "attendees": [
-                {"emailAddress": {"address": request.attendee_email, "name": request.attendee_name}, "type": "required"}
-            ],
+            "attendees": _attendees(request.attendee_email, request.attendee_name, request.guests),
             "transactionId": request.idempotency_key,
             "singleValueExtendedProperties": [{"id": BOOKING_PROPERTY, "value": request.idempotency_key}],
             "allowNewTimeProposals": False,
@@ -251,9 +249,11 @@ class MicrosoftCalendar(RemoteCalendar):
         self._request(conn, "PATCH", f"/me/events/{provider_event_id}", body={"start": _utc(start), "end": _utc(end)})
         self.forget(agent.id)
 
-    def update_attendee(self, agent: AgentRef, provider_event_id: str, email: str, name: str) -> None:
+    def update_attendee(
+        self, agent: AgentRef, provider_event_id: str, email: str, name: str, guests: Sequence[str] = ()
+    ) -> None:
         conn = self._connection(agent.id)
-        attendees = [{"emailAddress": {"address": email, "name": name}, "type": "required"}]
+        attendees = _attendees(email, name, guests)  # PATCH replaces the list; Graph invites the new ones
         self._request(conn, "PATCH", f"/me/events/{provider_event_id}", body={"attendees": attendees})
 
     def cancel_event(self, agent: AgentRef, provider_event_id: str) -> None:
@@ -266,6 +266,12 @@ class MicrosoftCalendar(RemoteCalendar):
             passthrough=(404,),
         )
         self.forget(agent.id)
+
+
+def _attendees(email: str, name: str, guests: Sequence[str]) -> list[dict[str, Any]]:
+    """The visitor, then each guest, all required attendees (Graph sends each the meeting request)."""
+    people = [(email, name)] + [(g, g) for g in guests if g.lower() != email.lower()]
+    return [{"emailAddress": {"address": a, "name": n}, "type": "required"} for a, n in people]
 
 
 def _code(r: httpx.Response) -> str:

@@ -127,6 +127,19 @@ TEXTS: dict[str, str] = {
     "page_rescheduled": "Done: your meeting is now on {when} with {agent}. We've sent you an e-mail.",
     "page_reschedule_failed": "Sorry, the meeting could not be moved right now. Nothing was changed; "
     "please try again in a few minutes.",
+    # guests the visitor brings (the reschedule page's form, the guests' own e-mails)
+    "email_invited_by": "Invited by",
+    "page_guest_legend": "Bring a colleague",
+    "page_guest_label": "Their e-mail address",
+    "page_guest_button": "Invite",
+    "page_guest_added": "Done: {email} is invited to the meeting.",
+    "page_guest_already": "{email} is already invited.",
+    "page_guest_invalid": "That doesn't look like an e-mail address. Please check it and try again.",
+    "page_guest_agent": "That address is already on the meeting: it is yours or {agent}'s. "
+    "Please enter your colleague's address.",
+    "page_guest_too_many": "A meeting can have at most {limit} guests, so no one more can be added.",
+    "page_guest_failed": "Sorry, your guest could not be invited right now. Nothing was changed; "
+    "please try again in a few minutes.",
 }
 
 

@@ -3,12 +3,13 @@ when the calendar provider does not invite the attendee itself."""
 
 from __future__ import annotations
 
+import hashlib
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress, vText
@@ -48,6 +49,8 @@ class Confirmation:
     sequence: int = 0
     #: Signed link to the page where the visitor picks a new time (until the meeting starts).
     reschedule_url: str | None = None
+    #: The visitor's guests (lower-case addresses): attendees in the ICS, listed to the agent.
+    guests: tuple[str, ...] = ()
 
 
 def token_context(c: Confirmation) -> dict[str, Mapping[str, Any]]:
@@ -83,12 +86,15 @@ def build_ics(c: Confirmation, summary: str, description: str, domain: str, meth
     organizer = vCalAddress(f"mailto:{c.agent_email}")
     organizer.params["cn"] = vText(c.agent_name)
     ev.add("organizer", organizer)
-    attendee = vCalAddress(f"mailto:{c.visitor_email}")
-    attendee.params["cn"] = vText(c.visitor_name or c.visitor_email)
-    attendee.params["role"] = vText("REQ-PARTICIPANT")
-    attendee.params["partstat"] = vText("NEEDS-ACTION")
-    attendee.params["rsvp"] = vText("TRUE")
-    ev.add("attendee", attendee)
+    people = [(c.visitor_email, c.visitor_name or c.visitor_email)]
+    people += [(g, g) for g in c.guests if g.lower() != c.visitor_email.lower()]
+    for address, name in people:
+        attendee = vCalAddress(f"mailto:{address}")
+        attendee.params["cn"] = vText(name)
+        attendee.params["role"] = vText("REQ-PARTICIPANT")
+        attendee.params["partstat"] = vText("NEEDS-ACTION")
+        attendee.params["rsvp"] = vText("TRUE")
+        ev.add("attendee", attendee)
     cal.add_component(ev)
     return cal.to_ical()
 
@@ -216,6 +222,45 @@ def build_rescheduled(c: Confirmation, was_start: datetime, was_end: datetime, m
     )
 
 
+def build_guest_mail(
+    c: Confirmation, guest: str, mail_from: str, kind: str = "invitation", *, was: tuple[datetime, datetime] | None = None
+) -> EmailMessage:
+    """What a guest of the visitor gets when we send the invitations (the local calendar; Google
+    and Graph invite the attendees themselves): the invitation with an ICS REQUEST, a move
+    (``kind="moved"``, ``was`` = the old start and end; REQUEST with the booking's SEQUENCE) or a
+    cancellation (``kind="cancelled"``; ICS CANCEL). In the visitor's language, addressed to the
+    guest, without the visitor's signed links or booking code: those are the visitor's to use."""
+    lang = c.locale.split("_")[0]
+    # The guest is not the visitor: the invitation greets them without the visitor's name.
+    g = replace(c, person={"email": guest}, manage_url=None, reschedule_url=None)
+    when = _when(g)
+    invited_by = f"{say('email_invited_by', lang)}: {' '.join(c.visitor_name.split()) or c.visitor_email}"
+    if kind == "cancelled":
+        subject = " ".join(say("email_cancelled_subject", lang, agent=c.agent_name).split())
+        text = say("email_cancelled_body", lang, agent=c.agent_name, when=when) + f"\n\n{invited_by}\n"
+        method = "CANCEL"
+    else:
+        if kind == "moved":
+            subject = " ".join(say("email_moved_subject", lang, agent=c.agent_name, when=when).split())
+            start, end = was or (c.start, c.end)
+            head = say("email_moved_body", lang, agent=c.agent_name, when=when, was=_when(g, start, end))
+        elif not c.subject_template or c.subject_template == DEFAULT_SUBJECT:
+            subject = " ".join(say("email_subject", lang, agent=c.agent_name).split())
+            head = render_text(c.body_template or DEFAULT_BODY, token_context(g))
+        else:
+            subject = " ".join(render_text(c.subject_template, token_context(g)).split())
+            head = render_text(c.body_template or DEFAULT_BODY, token_context(g))
+        facts = [f"{say('email_when', lang)}: {when}", f"{say('email_with', lang)}: {c.agent_name}", invited_by]
+        if c.conference_url:
+            facts.append(f"{say('email_join', lang)}: {c.conference_url}")
+        text = head + "\n\n" + "\n".join(facts) + "\n"
+        method = "REQUEST"
+    tag = hashlib.sha256(guest.encode()).hexdigest()[:12]  # a Message-ID has room for no second "@"
+    msg = _to_visitor(g, mail_from, lang, subject, text, suffix=f"-guest-{kind}-{c.sequence}-{tag}", ics_method=method)
+    msg.replace_header("To", guest)
+    return msg
+
+
 def build_agent_notice(
     event: str,
     c: Confirmation,
@@ -224,6 +269,7 @@ def build_agent_notice(
     *,
     previous: tuple[datetime, datetime] | None = None,
     was_visitor: str = "",
+    added: Sequence[str] = (),
 ) -> EmailMessage:
     """The agent's e-mail about a new, moved (``previous`` = the old start and end), cancelled
     or corrected (``was_visitor`` = the old name and e-mail) booking, with everything the visitor told us (person and company details), times
@@ -233,6 +279,7 @@ def build_agent_notice(
         "cancelled": "Booking cancelled",
         "rescheduled": "Booking moved",
         "updated": "Visitor's details corrected",
+        "guests_added": "Guests added",
     }[event]
     when = f"{format_when(c.start, c.end, agent_zone, 'en')} ({zone_label(agent_zone, 'en')})"
     who = " ".join(c.visitor_name.split()) or c.visitor_email
@@ -245,6 +292,10 @@ def build_agent_notice(
         lines.append(f"Was: {' '.join(was_visitor.split())}")
     if c.conference_url and event != "cancelled":
         lines.append(f"Join: {c.conference_url}")
+    if added:
+        lines.append(f"Added: {', '.join(added)}")
+    if c.guests:
+        lines.append(f"Guests: {', '.join(c.guests)}")
     lines += ["", "Visitor:", f"  e-mail: {c.visitor_email}"]
     lines += [f"  {k}: {' '.join(str(v).split())}" for k, v in sorted(c.person.items()) if k != "email" and v]
     if c.company:

@@ -1,4 +1,5 @@
-"""Webhooks: ``booking.created``, ``booking.cancelled``, ``booking.rescheduled`` and ``booking.updated`` POSTed
+"""Webhooks: ``booking.created``, ``booking.cancelled``, ``booking.rescheduled``, ``booking.updated`` and
+``booking.guests_added`` POSTed
 as JSON to the configured URLs, signed with HMAC-SHA256, delivered through the outbox (same
 transaction as the change, retried with backoff until a 2xx).
 
@@ -31,7 +32,7 @@ from bot.crypto import Vault
 from bot.errors import ConfigError
 from bot.store.models import OutboxMessage, Webhook
 
-EVENTS = ("booking.created", "booking.cancelled", "booking.rescheduled", "booking.updated")
+EVENTS = ("booking.created", "booking.cancelled", "booking.rescheduled", "booking.updated", "booking.guests_added")
 SIGNATURE_HEADER = "X-Booking-Signature"
 
 

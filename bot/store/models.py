@@ -88,6 +88,8 @@ class Queue(Base):
     credit_back_on_cancel = Column(Boolean, nullable=False, default=True, server_default="1")
     #: Reminder e-mails to the visitor, in minutes before the start ("1440,60": a day and an hour).
     reminder_minutes = Column(String(100), nullable=False, default="1440,60", server_default="1440,60")
+    #: At most this many guests (colleagues the visitor brings) on one booking.
+    max_guests = Column(Integer, nullable=False, default=10, server_default="10")
     members = relationship("QueueMember", back_populates="queue", cascade="all, delete-orphan")
 
 
@@ -171,6 +173,8 @@ class CalendarEvent(Base):
     summary = Column(Text, nullable=False, default="")
     description = Column(Text, nullable=False, default="")
     attendee_email = Column(String(320))
+    #: Further attendees: the visitor's guests (lower-case e-mail addresses).
+    guests = Column(JSONText, nullable=False, default=list, server_default="[]")
     conference_url = Column(Text)
     idempotency_key = Column(String(64), unique=True)
     status = Column(String(16), nullable=False, default="confirmed")
@@ -242,6 +246,8 @@ class Booking(Base):
     company_name = Column(String(300))
     person = Column(JSONText, nullable=False, default=dict)
     company = Column(JSONText, nullable=False, default=dict)
+    #: Colleagues the visitor brings: lower-case e-mail addresses, attendees of the event too.
+    guests = Column(JSONText, nullable=False, default=list, server_default="[]")
     start = Column(UTCDateTime, nullable=False)
     end = Column(UTCDateTime, nullable=False)
     timezone = Column(String(64), nullable=False)
