@@ -101,7 +101,7 @@ _GROUPS = {
         invite* invitation* email* e_mail mail* confirmation* calendar reminder* link* message* notification*
         text sms
         invitation* mail* email* e_mail courriel* confirmation* rappel* lien* message* notification*
-        einladung* mail* email* e_mail bestatigung* bestaetigung* erinnerung* link* kalendereintrag* nachricht*
+        einladung* kalendereinladung* mail* email* e_mail bestatigung* bestaetigung* erinnerung* link* kalendereintrag* nachricht*
         invitacion* invitación* correo* mail* email* e_mail confirmacion* recordatorio* enlace* link* mensaje*
         convite* email* e_mail mail* confirmacao* lembrete* link* mensagem* notificacao*
         invito* inviti mail* email* e_mail conferma* promemoria link* messaggio* notifica*
@@ -157,9 +157,10 @@ WHO_PHRASES = _lines(
     with whom, who exactly, who else will/is/s/would, who is/s in_charge, who runs/leads/hosts/does the, who s/is the person,
     am i meeting/talking/speaking with/to a/an/someone/sales/your/the,
     will/would i/we meet/talk/speak/see ~ sales/engineer*/human/person/someone/expert/rep/founder*/salesperson,
-    sales or tech*, a salesperson or, a sales rep or, a bot or a human, a human or,
+    sales or tech*, someone technical, technical or, or a salesperson, a salesperson or,
+    who s/is/will_be/ll_be on your/ur end/side, a sales rep or, a bot or a human, a human or,
     # fr
-    avec qui, c est qui, qui je vais/verrai/rencontre/rencontrerai/aurai, qui vais je, qui est ce que je, qui sera/seront/serez,
+    avec qui, c est qui, ce sera qui, qui je vais/verrai/rencontre/rencontrerai/aurai, qui vais je, qui est ce que je, qui sera/seront/serez,
     qui va/vont me/m/faire/animer/presenter/mener/participer/etre, qui m appelle/appellera/appelera,
     qui fait/fera/anime/animera/presente/presentera/mene/menera la/le/l,
     qui est/sera mon/ma/le/la/l interlocut*/contact/conseiller*/commercial*/referent*/personne,
@@ -169,17 +170,17 @@ WHO_PHRASES = _lines(
     # de
     mit wem, wen treffe/sehe/spreche, wer ist/wird/kommt/sitzt/macht/fuhrt/leitet/ruft/nimmt/moderiert/prasentiert ~ dabei/teil/termin*/gesprach*/call/meeting/demo/an/vor/durch,
     wer ist/wird mein/meine/der/die ansprechpartner*/ansprechperson/berater*/kontakt*, wer von euch/ihnen, wer aus eurem/ihrem,
-    wer genau, wer ist beim/im, wer sitzt mir gegenuber, wer wird mich/da,
+    vertrieb oder, ein techniker, wer genau, wer ist beim/im, wer sitzt mir gegenuber, wer wird mich/da,
     # es
     con quien/quienes, quien/quienes me va/van/llama/llamara/atiende/atendera/presenta/presentara/hara/hace,
-    quien/quienes va_a/van_a/estara/estaran/sera/seran/esta/estan/participa/participara/viene/vendra/dara/da/hara/presenta,
+    alguien tecnico, de ventas o, quien hace/hara la/el, quien/quienes va_a/van_a/estara/estaran/sera/seran/esta/estan/participa/participara/viene/vendra/dara/da/hara/presenta,
     quien/quienes es/sera mi/el/la contacto/asesor*/comercial*/persona/responsable, quien de su/tu/vuestro/ustedes,
     quien es ~ demo/reunion/llamada, un comercial o, de su equipo quien, voy a hablar con quien, hablare con quien,
     # pt
     com quem, quem vai/vou/sera/estara/estarao/vem/faz/fara/apresenta/apresentara/participa/participara/atende/liga/ligara/conduz,
     quem me atende/liga/ligara/apresenta, quem e/sera o/a meu/minha/responsavel/contato/consultor*/vendedor*/comercial,
     quem da/do equipe/time/empresa/lado, quem de voces/vcs, quem estara/esta na/no, vou falar com quem, vou conhecer quem,
-    um comercial ou, um vendedor ou,
+    um comercial ou, um vendedor ou, alguem tecnico, de vendas ou,
     # it
     con chi, chi incontro/incontrero/vedro/vedo/sento/sentiro, chi ci sara/sono/e, chi c e,
     chi sara/saranno/viene/verra/fa/fara/presenta/presentera/partecipa/partecipera/conduce/condurra/mi,
@@ -201,6 +202,8 @@ LENGTH_PHRASES = _lines(
     # en
     how long, how many minutes/hours, how much time, duration, will/does/would it take long, take/takes/taking long,
     last/lasts long, length of ~ @meeting, # minutes/hour/hours/h or, is it # minutes/hour/hours/h,
+    demi heure ou, # minutes/minuten/minutos/minuti/hour/hours/stunde/heure/heures/hora/horas/ora/ore or/oder/o/ou,
+    media hora o, meia hora ou, mezz ora o, halbe stunde oder,
     half an hour or, an hour or, is it an hour, is it half an hour, what s the length, long is it, long is the,
     # fr
     combien de temps/minutes/heures, ca dure combien, dure combien, durera combien, duree, ca dure longtemps,
@@ -231,11 +234,11 @@ MEDIUM_PHRASES = _lines(
     where s the link, what/which @tool, the link, a link, meeting link, join link, call link,
     need/have/got to install/download, install anything/something/an/software/the, download anything/something/an,
     camera on, need a camera, webcam, is it online/virtual/remote, online or, virtual or, remote or, video or, or video,
-    dial in, will you call me, call me or,
+    dial in, will you call me, call me or, remotely, remote,
     # fr
     sur/par/via/avec/en @vc, sur meet, en visio, par visio, une visio, visio ou, ou visio, visioconference,
     par/au telephone/tel, appel telephonique, appel video, en video, en presentiel, presentiel, sur place, en face a face,
-    dans vos locaux, a vos bureaux, ca se passe ou, ou ca se passe, ou se passe, ou a lieu, a lieu ou, ou aura lieu, c est ou,
+    dans vos locaux, a vos bureaux, dans vos bureaux, a distance, ca se passe ou, ou ca se passe, ou se passe, ou a lieu, a lieu ou, ou aura lieu, c est ou,
     le lien, un lien, quel lien, quel/quelle outil/plateforme/logiciel/appli/application/programme,
     installer quelque/un/une/l/le/la/zoom/teams/rien/quoi, telecharger quelque/un/une/l/le/la/rien, faut il installer, dois je installer,
     camera, webcam, vous m appelez, vous m appellerez,
@@ -275,9 +278,9 @@ MEDIUM_WORDS = _lines(
 ZONE_PHRASES = _lines(
     """
     # en
-    what/which time zone/timezone, what tz, in my time zone/timezone, is that my local time, in local time,
+    what/which time_zone/timezone, what tz, in my/your/our time_zone/timezone, is that my local time, in local time,
     is that/this/it my/your/our time, is that/this/it in my/your/our/local, my time or yours, your time or mine,
-    whose time zone/timezone, what time would that be, what time is that for me, what time for me, what time for us,
+    whose time_zone/timezone, what time would that be, what time is that for me, what time for me, what time for us,
     # fr
     quel fuseau, quel fuseau horaire, c est en heure locale, c est l heure de paris, c est heure francaise, c est mon heure,
     quelle heure pour moi, quelle heure chez moi, c est a quelle heure pour moi, l heure de chez moi,
@@ -295,7 +298,13 @@ ZONE_PHRASES = _lines(
     che ore sono per me, che ora e per me,
     """
 )
-ZONE_WORDS = _lines("timezone, time zone, utc, gmt, pst, pdt, edt, bst, mez, mesz, fuseau, zeitzone, fuso")
+ZONE_WORDS = _lines(
+    """
+    timezone, time zone, utc, gmt, pst, pdt, edt, bst, mez, mesz, fuseau, zeitzone, fuso, local time, heure locale,
+    heure de paris, heure francaise, deutsche zeit, deutscher zeit, ortszeit, hora local, hora de espana, horario de brasilia,
+    hora de brasilia, hora de lisboa, ora italiana, ora locale
+    """
+)
 
 #: "what time … in <place>": a time word, then up to six words among which in/à/en/em/a and a place.
 _ZONE_ASK = re.compile(
@@ -335,7 +344,7 @@ NEXT_PHRASES = _lines(
     what happens next/after/afterwards/then/now, what next, what s next, what now, and then, then what, next step*,
     what do/should i/we do next/now/after, what do i need to do, will/do/would/can i/we get/receive ~ @mail,
     will/do/would/can you send/email ~ @mail, will/do you email/text/remind me, do i get ~ @mail,
-    how do/will/can/would/should i/we join/connect/access/get_in/log_in, how to join/connect,
+    how do/will/can/would/should i/we join/connect/access/get_in/get_into/log_in, how to join/connect,
     how do/can i/we @change, can/could i/we @change ~ @later, if i need to @change, what if i need to @change,
     in case i need to @change, will/is there be ~ recording/reminder/confirmation, will it be recorded, is it recorded,
     recorded, recording, need to prepare, should i prepare, do i prepare, have to prepare, prepare anything/something,
@@ -348,7 +357,7 @@ NEXT_PHRASES = _lines(
     je pourrai @change, pourrai je @change, je peux @change ~ @later, on peut @change ~ @later, si besoin de @change,
     enregistre, enregistree, enregistrement, faut il preparer, dois je preparer, je dois preparer, preparer quelque chose,
     # de
-    was passiert jetzt/danach/dann/nachher, als nachstes, und dann, und jetzt, wie geht es/s weiter, wie gehts weiter,
+    was passiert jetzt/danach/dann/nachher/nach,  als nachstes, und dann, und jetzt, wie geht es/s weiter, wie gehts weiter,
     nachste schritte, nachster schritt, bekomme/kriege/erhalte/bekomm/krieg ich ~ @mail, schickt ihr ~ @mail,
     schicken/senden sie ~ @mail, kommt ~ @mail, wie trete ich bei, wie komme ich rein, wie nehme ich teil,
     wie wahle ich mich ein, wie logge ich mich ein, kann ich ~ @change ~ @later, kann man ~ @change ~ @later,
@@ -360,7 +369,7 @@ NEXT_PHRASES = _lines(
     como unirme/conectarme/entrar, puedo @change ~ @later, se puede @change ~ @later, podre @change,
     grabada, grabado, grabar, grabacion, preparar algo, tengo que preparar, debo preparar, hay que preparar,
     # pt
-    e depois, e agora, o que acontece depois/agora/em_seguida, proximos passos, proximo passo, vou receber, recebo,
+    e depois, e agora, o que acontece depois/agora/em_seguida, proximos passos, proximo passo, vou receber, recebo, como eu entro/acesso/participo,
     vou ter ~ @mail, voces mandam/enviam, voces vao mandar/enviar, me mandam/enviam, vao me mandar/enviar,
     chega ~ @mail, como entro/acesso/participo, como me conecto, como faco para/pra entrar/acessar/participar,
     posso @change ~ @later, da para/pra @change ~ @later, gravada, gravado, gravar, gravacao, preparar alguma/algo,
@@ -389,29 +398,29 @@ GUEST_PHRASES = _lines(
     my/our @people will/would/might/wants/want/is/are/ll ~ join/come/attend/there/in/participate/also/too,
     @people can/could/may/will/ll/wants/want ~ join/come/attend/participate, more than one person, more people,
     how many people/participants/attendees/persons, how many of us, plus one, can/could others join, someone else ~ join/come/attend,
-    i ll bring, invite others, invite more, add another, another email, also invite, joining too,
+    two/three/2/3 people/persons/colleagues, i ll bring, invite others, invite more, add another, another email, also invite, joining too,
     # fr
     emmener/amener/inviter/ajouter/convier/rajouter/venir ~ @people, venir avec ~ @people,
     mon/ma/mes/notre/nos @people ~ peut/pourra/peuvent/pourront/va/vont/viendra/viendront/vient/viennent/sera/seront/participe*/assiste*/joindre/joint/rejoindre/venir,
     on peut etre plusieurs/deux/trois, a plusieurs, combien de personnes/participants, plusieurs personnes,
-    une autre personne, d autres personnes, quelqu un d autre, venir accompagne*,
+    deux/trois/2/3 personnes/collegues, une autre personne, d autres personnes, quelqu un d autre, venir accompagne*,
     # de
     @people ~ mitbringen/einladen/hinzufugen/hinzufuegen/dazuholen/dazunehmen/mitnehmen, mitbringen, dazuholen,
     kann/darf/konnte/wird/kommt/kommen/soll mein/meine/meinen/unser/unsere/ein/eine ~ @people,
     mein/meine/unser/unsere @people ~ dabei/mit/teilnehmen/mitkommen/dazukommen/kommt/kommen,
-    wie viele leute/personen/teilnehmer, mehrere personen, mehr als eine person, noch jemand*, weitere person*, zu zweit, zu dritt,
+    zwei/drei/2/3 leute/personen/kollegen, wie viele leute/personen/teilnehmer, mehrere personen, mehr als eine person, noch jemand*, weitere person*, zu zweit, zu dritt,
     # es
     invitar/traer/llevar/agregar/anadir/sumar/incluir/venir ~ @people,
     mi/mis/nuestro/nuestra @people ~ puede/pueden/podria/va/van/viene/vienen/vendra/une/quiere/estara/participa*/entrar/unirse/venir/tambien,
-    cuantas personas, varias personas, otra persona, otras personas, mas personas, alguien mas, puede venir alguien,
+    dos/tres/2/3 personas/companeros/colegas, cuantas personas, varias personas, otra persona, otras personas, mas personas, alguien mas, puede venir alguien,
     # pt
     levar/trazer/convidar/adicionar/incluir/chamar/colocar ~ @people, ir com ~ @people,
     meu/minha/meus/minhas/nosso/nossa @people ~ pode/podem/podera/vai/vao/quer/querem/participa*/entra*/ir/vir/tambem,
-    quantas pessoas, varias pessoas, outra pessoa, outras pessoas, mais pessoas, mais alguem, alguem mais,
+    duas/tres/2/3 pessoas/colegas, quantas pessoas, varias pessoas, outra pessoa, outras pessoas, mais pessoas, mais alguem, alguem mais,
     # it
     portare/invitare/aggiungere/includere/coinvolgere ~ @people, venire con ~ @people,
     mio/mia/miei/mie/nostro/nostra @people ~ puo/possono/potra/viene/vengono/verra/partecipa*/vuole/unisce/unirsi/esserci/venire/anche,
-    quante persone, piu persone, un altra persona, altre persone, qualcun altro, qualcuno in piu,
+    due/tre/2/3 persone/colleghi, quante persone, piu persone, un altra persona, altre persone, qualcun altro, qualcuno in piu,
     """
 )
 GUEST_WORDS = _lines("guest, guests, attendee, attendees, participants, plus one, accompagne")
@@ -438,7 +447,7 @@ PRICE_PHRASES = _lines(
     combien ca coute, combien coute, ca coute, c est combien, combien c est, combien pour, quel prix, le prix, vos prix,
     les prix, des prix, tarif*, cout, couts, ca revient a combien, licence*, reduction*, remise*, gratuit*,
     essai gratuit, version d essai, periode d essai, par mois, par utilisateur, par licence, devis, vos offres, quelle offre,
-    quelle formule, l abonnement,
+    quelle formule, des formules, les formules, l abonnement,
     # de
     was kostet/kosten, wie viel kostet/kosten, wie teuer, preis*, kostet, kostenlos, kostenfrei, gratis, rabatt*,
     lizenz*, testversion, probeversion, probezeit, testphase, pro monat, pro nutzer, pro user, pro lizenz,
@@ -446,7 +455,7 @@ PRICE_PHRASES = _lines(
     # es
     cuanto cuesta/cuestan/vale/valen/sale/salen/cobran, precio*, costo*, coste*, tarifa*, licencia*, descuento*,
     gratis, gratuito, gratuita, prueba gratis, prueba gratuita, version de prueba, periodo de prueba, por mes, al mes,
-    por usuario, por licencia, cotizacion, presupuesto, plan pro, plan empresa, plan basico, que planes, los planes,
+    por usuario, por licencia, cotizacion, presupuesto, plan pro, plan empresa, plan basico, que planes, los planes, planes mensuales/anuales,
     tiene costo,
     # pt
     quanto custa/custam/sai/fica/cobram, preco*, custo*, licenca*, desconto*, gratis, gratuito, gratuita,
@@ -455,7 +464,7 @@ PRICE_PHRASES = _lines(
     # it
     quanto costa/costano/viene/vengono, quanto si paga, prezz*, costo, costi, tariff*, licenz*, sconto, sconti, gratis,
     gratuit*, prova gratuita, versione di prova, periodo di prova, al mese, per utente, per licenza, preventivo, piano pro,
-    piano business, piano base, quali piani, i piani, a pagamento,
+    piano business, piano base, quali piani, i piani, piani mensili/annuali, a pagamento,
     """
 )
 PRICE_WORDS = _lines("price, prices, pricing, cost, plans, fee, fees, trial, prix, abonnement, valor")
@@ -482,7 +491,7 @@ SUPPORT_PHRASES = _lines(
     komme nicht rein, komme nicht in, problem mit, probleme mit, technisches problem,
     @thing ~ funktioniert/geht/lauft/ladt/laedt/klappt ~ nicht, sturzt ab, stuerzt ab, absturz, fehler*, bug*, kundendienst, kundenservice, mein konto, mein account,
     meine rechnung, die rechnung, rechnung*, ruckerstattung, rueckerstattung, erstattung, geld zuruck, passwort,
-    mein abo, meine zahlung, abbuchung, doppelt abgebucht, support,
+    mein abo, meine zahlung, abbuchung, abgebucht, support,
     # es
     no puedo entrar/iniciar/acceder/conectarme/loguearme, no me deja entrar/acceder, tengo un problema, un problema con,
     problema con mi/el/la, problemas con, @thing ~ no ~ funciona/carga/abre/anda, se cae, se cierra, error*, fallo*, bug*, soporte,
@@ -508,7 +517,7 @@ PRODUCT_PHRASES = _lines(
     # en
     what does/do your/the/ur/this/you ~ do, what do you guys do, what do you do, what is/s your/ur/the product/tool/software/platform/app,
     do/does you/u/it/your/the/they ~ support/integrate/connect/sync/offer/handle, do/does you/u/it/your/the/they ~ work with,
-    have an api, integrat*, works with, compatible with, connect* to/with, sync* with, feature*, functionalit*, api, sso,
+    have an api, integrat*, synchroni*, sincroniz*, synchronis*, works with, compatible with, connect* to/with, sync* with, feature*, functionalit*, api, sso,
     how does it work, how does your/the ~ work, what can it do, what can your, what will you show/cover/demo,
     what will we talk/discuss/cover/go/see, what do you show, what s/is in the demo, demo cover*, what is covered,
     what will be covered, what s covered, the agenda, mobile app, an app, android, iphone, ios, use case*, on premise,
@@ -531,7 +540,7 @@ PRODUCT_PHRASES = _lines(
     que vamos a ver, que incluye la demo, que muestra la demo, tienen app, hay app, app movil, soporta*, soportan, rgpd,
     # pt
     o que ~ produto/ferramenta/software/plataforma/sistema/app/voces ~ faz/fazem, pra/para que serve, como funciona,
-    funcionalidade*, recursos, integr*, conecta com, se conecta, compativel com, funciona com, api, sobre o que,
+    funcionalidade*, recursos, integr*, conecta com, se conecta, compativel com, funciona com, api, sobre o que, do que se trata,
     do que vamos falar, o que vou ver, o que vamos ver, o que a demo mostra, tem app, tem aplicativo, app movel, app para,
     suporta*, suportam, lgpd,
     # it
@@ -710,6 +719,11 @@ _WORDS = {
 }
 _STARTS = _compile(STARTS, start=True)
 _GUEST_MAIL = _compile(GUEST_MAIL_WORDS)
+#: A question word at the end of a clause, as French and Portuguese ask ("je vais parler avec qui",
+#: "ça dure combien", "a reunião é onde").
+_ENDS = re.compile(
+    r"(?<!\w)(?:avec qui|ce sera qui|c est qui|combien|c est ou|c est quand|com quem|e onde|e quando|con quien)\s*$"
+)
 #: "do you support SSO?" asks about the product, not for support.
 _SUPPORTS = re.compile(r"(?<!\w)(?:do|does|can|will|did)\s+(?:you|u|it|they|your\s+\w+|the\s+\w+|this)\s+support\w*")
 #: A request for a meeting says how it is held without asking it ("can we jump on a zoom?",
@@ -828,7 +842,7 @@ def _clauses(prepared: str) -> list[str]:
 
 
 def _starts_as_question(clause: str) -> bool:
-    if _STARTS.search(clause):
+    if _STARTS.search(clause) or _ENDS.search(clause):
         return True
     words = clause.split()
     while words and words[0] in LEAD:
