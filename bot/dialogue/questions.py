@@ -64,7 +64,8 @@ PRIORITY = ("guest", "zone", "who", "length", "medium", "next", "price", "suppor
 def _lines(text: str) -> list[str]:
     """Phrases separated by commas or new lines; a line starting with '#' is a comment."""
     lines = [line for line in text.splitlines() if not line.strip().startswith("#")]
-    return [_clean(p.strip()) for p in ",".join(lines).split(",") if p.strip()]
+    # an apostrophe or a hyphen is a space inside a word ("can't/cant" → "can_t/cant")
+    return [re.sub(r"[-'’`´]", "_", _norm(p.strip())) for p in ",".join(lines).split(",") if p.strip()]
 
 
 def _clean(text: str) -> str:
@@ -472,7 +473,7 @@ PRICE_WORDS = _lines("price, prices, pricing, cost, plans, fee, fees, trial, pri
 SUPPORT_PHRASES = _lines(
     """
     # en
-    can t/cant/cannot/couldn t/couldnt log/login/sign/access/get, unable to log/login/sign/access, not able to log/login/access,
+    can_t/cant/cannot/couldn_t/couldnt log/login/sign/access/get, unable to log/login/sign/access, not able to log/login/access,
     log in problem*, login problem*, login issue*, problem/issue/trouble with my/the/your, something wrong with my/the,
     @thing ~ not/isn_t/isnt/doesn_t/doesnt/won_t/wont/can_t/cant ~ work/working/load/loading/open/opening/sync/syncing,
     keeps crashing, crash*, is broken, found a bug, a bug, report a bug, error message,
@@ -674,7 +675,7 @@ def _word(word: str) -> str:
     if word == "#":
         return r"\d+"
     stem = word.endswith("*")
-    body = r"\s+".join(re.escape(part) for part in word.rstrip("*").split("_"))
+    body = r"\s+".join(re.escape(part) for part in word.rstrip("*").split("_") if part)
     return body + r"\w*" if stem else body
 
 
@@ -794,7 +795,7 @@ def _known_words() -> set[str]:
     ):  # fmt: skip
         for phrase in phrases:
             for word in phrase.split():
-                words.update(w for w in word.split("/") if w.isalpha())
+                words.update(w for w in re.split(r"[/_]", word) if w.isalpha())
     for group in _GROUPS.values():
         words.update(w for w in _clean(group).split() if w.isalpha())
     return words | LEAD
