@@ -9,6 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.action_answer_question import GUEST_ERRORS
 from actions.common import apply, call, context_events, lang, offer_again, visitor
 from bot.dialogue.lexicon import says_time
 from bot.errors import (
@@ -106,6 +107,12 @@ async def book_offer(dispatcher: CollectingDispatcher, tracker: Tracker, offer_i
     except ProviderError:
         return await offer_again(dispatcher, tracker, intro=say("provider_failed", lang(tracker)))
     except BookingError as exc:
+        reason = getattr(exc, "reason", None)
+        if reason in GUEST_ERRORS:  # a guest the meeting cannot take: nothing booked, the times stay
+            guests = ", ".join(tracker.get_slot("guests") or [])
+            dispatcher.utter_message(text=say(GUEST_ERRORS[reason], lang(tracker), emails=guests))
+            dispatcher.utter_message(text=say("guests_dropped", lang(tracker)))
+            return [SlotSet("guests", None)]
         log.warning("booking failed: %s", exc)
         dispatcher.utter_message(text=say("offer_failed", lang(tracker)))
         return []
@@ -115,5 +122,8 @@ async def book_offer(dispatcher: CollectingDispatcher, tracker: Tracker, offer_i
     if result.conference_url:
         lines.append(say("booked_link", lang(tracker), url=result.conference_url))
     lines.append(say("booked_confirmation", lang(tracker), email=tracker.get_slot("email"), code=result.booking_id))
+    guests = [g for g in tracker.get_slot("guests") or [] if isinstance(g, str)]
+    if guests:
+        lines.append(say("guest_added", lang(tracker), emails=", ".join(guests)))
     dispatcher.utter_message(text="\n".join(lines))
-    return [SlotSet("offer_cursor", None), SlotSet("callback_offered", False)]
+    return [SlotSet("offer_cursor", None), SlotSet("callback_offered", False), SlotSet("guests", None)]

@@ -13,6 +13,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.booking import OfferPage, Visitor
+from bot.dialogue.answers import find_emails
+from bot.dialogue.questions import asks, topic
 from bot.dialogue.understanding import heard
 from bot.dialogue.visitor import VisitorMeta, parse_metadata
 from bot.errors import BotError
@@ -110,7 +112,23 @@ def context_events(tracker: Tracker) -> list[EventType]:
     if said.pref is not None:
         old = TimePref.from_slot(tracker.get_slot("time_pref"))
         values["time_pref"] = said.pref.merged_onto(old).to_slot()
+    guests = _guests_named(latest.get("text") or "", tracker, values)
+    if guests:
+        values["guests"] = guests
     return [SlotSet(k, v) for k, v in values.items() if v is not None and tracker.get_slot(k) != v]
+
+
+def _guests_named(text: str, tracker: Tracker, values: dict[str, Any]) -> list[str] | None:
+    """Colleagues the message brings along ("a demo, and my partner pablo@acme.example comes
+    too"): the guests so far with the new addresses, never the visitor's own; None when it
+    names none. At the e-mail question the form reads the message itself."""
+    if requested_slot(tracker) == "email" or "@" not in text or "guest" not in (asks(text), topic(text)):
+        return None
+    person = values.get("person_info") or tracker.get_slot("person_info") or {}
+    own = {str(a).lower() for a in (tracker.get_slot("email"), person.get("email") if isinstance(person, dict) else None) if a}
+    known = [g for g in tracker.get_slot("guests") or [] if isinstance(g, str)]
+    new = [e for e in find_emails(text) if e not in own and e not in known]
+    return known + new if new else None
 
 
 def lang(tracker: Tracker) -> str:
@@ -136,6 +154,7 @@ def visitor(tracker: Tracker, queue_tz: str = "") -> Visitor:
         company=company if isinstance(company, dict) else {},
         timezone=tracker.get_slot("timezone") or queue_tz,
         locale=tracker.get_slot("locale") or "en",
+        guests=tuple(g for g in tracker.get_slot("guests") or [] if isinstance(g, str)),
     )
 
 

@@ -9,7 +9,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import apply, context_events, lang
-from bot.dialogue.answers import corrected_email, find_email, read_name, stated_name
+from bot.dialogue.answers import corrected_email, find_email, not_a_name, read_name, stated_name
+from bot.dialogue.questions import asks
 from bot.dialogue.visitor import clean_email, clean_text
 from bot.i18n.texts import say
 
@@ -53,7 +54,20 @@ class ValidateBookingForm(FormValidationAction):
 
     # validate_<slot> ------------------------------------------------------------------------
     # An answer is the answer unless it is clearly something else: a question (answered, then
-    # asked again), or a correction of an earlier answer (that one replaced).
+    # asked again, the answers so far kept), or a correction of an earlier answer (that one
+    # replaced).
+    @staticmethod
+    async def _question(value: Any, tracker: Tracker, dispatcher: CollectingDispatcher, slot: str) -> dict[str, Any] | None:
+        """A question about the meeting instead of the answer: answered; the slot stays empty, so
+        the form asks again. None when ``value`` is not such a question."""
+        text = value if isinstance(value, str) else ""
+        if not text or asks(text) is None:
+            return None
+        from actions.action_answer_question import answer_question
+
+        events = await answer_question(dispatcher, tracker, text)
+        return {**{e["name"]: e["value"] for e in events if e.get("event") == "slot"}, slot: None}
+
     @staticmethod
     def _correction(value: Any, tracker: Tracker, dispatcher: CollectingDispatcher, slot: str) -> dict[str, Any] | None:
         text = value if isinstance(value, str) else ""
@@ -70,7 +84,16 @@ class ValidateBookingForm(FormValidationAction):
     async def validate_email(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
-        email = clean_email(value) or (find_email(value) if isinstance(value, str) else None)
+        email = clean_email(value)
+        if isinstance(value, str) and (email is None or value.strip().lower() != email.lower()):
+            asked = await self._question(value, tracker, dispatcher, "email")
+            if asked is not None:
+                if "guests" not in asked:
+                    # "it's kim@acme.io — how long is it?": answered, and the address is kept
+                    asked["email"] = email or find_email(value)
+                return asked
+        if email is None:
+            email = find_email(value) if isinstance(value, str) else None
         if email is None:
             question = isinstance(value, str) and value.strip().endswith("?")
             dispatcher.utter_message(text=say("email_why" if question else "invalid_email", lang(tracker)))
@@ -80,9 +103,11 @@ class ValidateBookingForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
         fixed = self._correction(value, tracker, dispatcher, "first_name")
+        if fixed is None:
+            fixed = await self._question(value, tracker, dispatcher, "first_name")
         if fixed is not None:
             return fixed
-        name = read_name(value) if isinstance(value, str) else None
+        name = read_name(value) if isinstance(value, str) and not not_a_name(value) else None
         if name is None:
             dispatcher.utter_message(text=say("invalid_first_name", lang(tracker)))
         return {"first_name": name}
@@ -91,9 +116,11 @@ class ValidateBookingForm(FormValidationAction):
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
         fixed = self._correction(value, tracker, dispatcher, "company")
+        if fixed is None:
+            fixed = await self._question(value, tracker, dispatcher, "company")
         if fixed is not None:
             return fixed
-        company = clean_text(value, limit=200)
+        company = None if isinstance(value, str) and not_a_name(value) else clean_text(value, limit=200)
         if company is None:
             dispatcher.utter_message(text=say("invalid_company", lang(tracker)))
         return {"company": company}

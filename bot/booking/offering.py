@@ -60,6 +60,35 @@ class Offering:
             q = self.queue(s, slug)
             return QueueInfo(q.slug, q.name, q.timezone)
 
+    def meeting_facts(self, slug: str | None, conversation_id: str | None = None) -> dict:
+        """What a visitor may ask about a meeting of the queue before it is booked: its length,
+        the tools its agents meet on (``google`` → Google Meet, ``microsoft`` → Teams, ``local`` →
+        our video room; ``none`` for an agent who adds no link) and, for ``conversation_id``, the
+        starts of the page of times it was shown last (UTC, in order)."""
+        with self.ctx.store.session() as s:
+            q = self.queue(s, slug)
+            tools = sorted(
+                {(provider if conference else "none") for provider, conference in s.execute(
+                    select(Agent.provider, Agent.include_conference)
+                    .join(QueueMember, QueueMember.agent_id == Agent.id)
+                    .where(QueueMember.queue_id == q.id, Agent.active.is_(True))
+                )}
+            )
+            shown: list[datetime] = []
+            if conversation_id:
+                last = s.execute(
+                    select(func.max(Offer.created_at)).where(Offer.conversation_id == conversation_id)
+                ).scalar_one_or_none()
+                if last is not None:
+                    shown = list(
+                        s.execute(
+                            select(Offer.start)
+                            .where(Offer.conversation_id == conversation_id, Offer.created_at == last)
+                            .order_by(Offer.start)
+                        ).scalars()
+                    )
+            return {"queue": q.slug, "timezone": q.timezone, "minutes": q.meeting_minutes, "tools": tools, "shown": shown}
+
     @staticmethod
     def rules(q: Queue) -> Rules:
         return Rules(

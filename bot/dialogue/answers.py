@@ -53,6 +53,30 @@ def find_email(text: str) -> str | None:
     return None
 
 
+#: Longest first name or company name taken from a chat answer; longer is not a name.
+NAME_LIMIT = 80
+_MARKUP = re.compile(r"<\s*/?\s*[a-z!?]|\{\{|\{%|\$\{|javascript:", re.I)
+_URL = re.compile(r"\b(?:https?|ftp)://|\bwww\.", re.I)
+
+
+def not_a_name(text: str) -> bool:
+    """Whether a chat answer to "your first name?" / "your company?" is clearly not one: markup
+    or template syntax, a URL, an e-mail address, or over ``NAME_LIMIT`` characters. ("Monday.com",
+    "AT&T", "O'Brien" are names.)"""
+    text = (text or "").strip()
+    return len(text) > NAME_LIMIT or bool(_MARKUP.search(text) or _URL.search(text)) or find_email(text) is not None
+
+
+def find_emails(text: str) -> list[str]:
+    """Every valid e-mail address in ``text``, lower-cased, in order, each once."""
+    out: list[str] = []
+    for m in _EMAIL.finditer(text or ""):
+        email = clean_email(m.group(0).rstrip(".!?,;"))
+        if email and email.lower() not in out:
+            out.append(email.lower())
+    return out
+
+
 _CODE = re.compile(r"(?<![0-9A-Za-z])[0-9A-Fa-f]{8,32}(?![0-9A-Za-z])")
 
 

@@ -5,7 +5,9 @@ when the message says so (bot.dialogue.lexicon); otherwise the next intent the c
 ranked is taken, or "not understood" (``nlu_fallback``), which inside the booking form makes the
 message the answer to the question asked. A request for a meeting that the classifier was not
 sure of ("I'd like to book another meeting") is taken as one when nothing in it cancels or
-moves. Pure: ``bot.rasa_ext.intent_guard`` runs it inside Rasa's NLU pipeline.
+moves. A question about the meeting (bot.dialogue.questions: who, how long, on what tool, what
+time elsewhere, guests, price...) is ``ask_meeting`` whatever the classifier thought, unless the
+message also cancels, moves, asks for free times or for a booking. Pure: ``bot.rasa_ext.intent_guard`` runs it inside Rasa's NLU pipeline.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from bot.dialogue.answers import find_code, find_email, stated_name
+from bot.dialogue.questions import asks
 from bot.dialogue.lexicon import (
     asks_for_times,
     asks_to_cancel,
@@ -26,6 +29,7 @@ from bot.dialogue.lexicon import (
 )
 
 FALLBACK = "nlu_fallback"
+QUESTION = "ask_meeting"
 #: Intents a correction of the visitor's details may carry on with (it books or changes a meeting).
 KEEPS_A_CORRECTION = {"book_meeting", "cancel_meeting", "reschedule_meeting"}
 
@@ -63,6 +67,12 @@ def decide(text: str, intent: str, confidence: float, ranking: list[tuple[str, f
         # "oops wrong email, it's mark@acme.com": not an intent of its own — the answer being
         # corrected (in the form) or the booking's attendee (after it), whatever the classifier says.
         return Decision(FALLBACK, confidence, "a correction of the visitor's details")
+    asked = asks(text)
+    if asked is not None and intent != QUESTION and not changes_booking and not asks_for_times(text):
+        # "how long is the meeting?", "c'est avec qui ?", "can my cto join? bob@acme.com": a
+        # question to answer, never a cancel, a stop or a new booking — unless it also asks for one.
+        if not (says_book(text) and intent == "book_meeting"):
+            return Decision(QUESTION, scores.get(QUESTION, confidence), f"a question about the meeting ({asked})")
     if intent in NEEDS_WORDS and not _evidenced(intent, text):
         if says_book(text) and not changes_booking:
             return Decision("book_meeting", scores.get("book_meeting", confidence), f"{intent} without its words")

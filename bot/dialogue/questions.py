@@ -429,6 +429,8 @@ GUEST_WORDS = _lines("guest, guests, attendee, attendees, participants, plus one
 GUEST_MAIL_WORDS = _lines(
     """
     add, cc, invite, include, bring, colleague*, coworker*, boss, manager, cto, ceo, cfo, guest*, attendee*,
+    join*, attend*, partner*, as well, come along, venga, venir, vienne, viendra, kommt, mitkommen, dabei,
+    socio*, socia*, vem, vir, viene, verra, participa*, partecip*,
     participant*, ajoute*, ajouter, inviter, invite*, collegue*, associe*, patron, hinzufugen, hinzufuegen,
     fuge, fuege, einladen, lade, kolleg*, agrega*, anade*, invita*, companer*, colega*, jefe, jefa,
     adiciona*, inclui*, convida*, chefe, aggiungi*, collega*, colleghi, capo,
@@ -890,6 +892,8 @@ def _topics(text: str, prepared: str, question: bool) -> set[str]:
         found -= {"medium", "product", "price", "support"}
     if requested_language(text):
         found -= {"product", "support"}  # "do you support Italian?", "¿tenés soporte en portugués?"
+    if "zone" in found and not _EMAIL.search(text or ""):
+        found.discard("guest")  # "what time is that in London? my CTO is there": where, not who comes
     return found
 
 
@@ -927,8 +931,6 @@ def asks(text: str) -> str | None:
     prepared = _prepare(text)
     question = _is_question(text, prepared)
     found = _topics(text, prepared, question)
-    if question:
-        return _first(found)
     if _EMAIL.search(text or "") and ("guest" in found or _GUEST_MAIL.search(prepared)):
-        return "guest"
-    return None
+        return "guest"  # an address with a guest word, asked or not ("...mi socio pablo@x.com, se puede?")
+    return _first(found) if question else None

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.dialogue.questions import asks
 from bot.i18n.detect import fold
 from bot.i18n.places import find_zone
 from bot.i18n.timeprefs import read_pref
@@ -58,7 +59,8 @@ def heard(
     if answering in ("first_name", "company") and words <= 3:
         return Heard()  # "April", "Paris Baguette", "Monday.com" are answers
     place = None
-    if intent == "inform_timezone" or _CUE.search(fold(text)):
+    if (intent == "inform_timezone" or _CUE.search(fold(text))) and asks(text) != "zone":
+        # "what time is that in New York?" asks about a place; it does not move the visitor there
         place = find_zone(text)
     pref = read_pref(_EMAIL.sub(" ", text), lang, place or tz, now)
     return Heard(zone=place, pref=pref if pref is not None and not pref.is_empty() else None)

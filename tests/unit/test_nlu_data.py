@@ -10,7 +10,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 LANGS = {"en", "fr", "de", "es", "pt", "it"}
-TOPICS = {"core", "booking", "manage", "language", "out_of_scope"}
+TOPICS = {"core", "booking", "manage", "language", "out_of_scope", "questions"}
 # Held-out texts found in the training data. There were 86 exact copies (111 ignoring case and
 # punctuation), added by data rounds after the sets were written; they were taken out of the
 # training data, so the held-out figures measure understanding, not memory.

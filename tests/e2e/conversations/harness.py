@@ -47,8 +47,10 @@ REGISTRY: dict[str, Any] = {"conversations": {}, "ood": {}, "timings": {}, "mode
 
 EXPECT_KEYS = {
     "offers", "window", "zone", "booked", "bookings", "booking", "slots", "language",
-    "no_action", "action", "form", "requested",
+    "no_action", "action", "form", "requested", "mentions", "guests",
 }  # fmt: skip
+#: Facts a reply can be required to mention (`mentions:`); `{time_in: Zone}` is the other form.
+MENTION_FACTS = {"length", "agent", "medium"}
 WINDOW_KEYS = {"weekday", "hours", "not_before", "not_after", "date", "week", "at", "workday"}
 BOOKING_KEYS = {"timezone", "visitor_email", "locale_lang", "start_is_clicked", "company", "first_name", "status"}
 
@@ -97,6 +99,14 @@ def validate(conv: dict[str, Any]) -> list[str]:
             problems.append(f"turn {i}: unknown window keys {sorted(set(exp['window']) - WINDOW_KEYS)}")
         if set(exp.get("booking") or {}) - BOOKING_KEYS:
             problems.append(f"turn {i}: unknown booking keys {sorted(set(exp['booking']) - BOOKING_KEYS)}")
+        for m in exp.get("mentions") or []:
+            if isinstance(m, dict):
+                try:
+                    ZoneInfo(m.get("time_in", ""))
+                except Exception:
+                    problems.append(f"turn {i}: mentions {m!r}: needs time_in: <IANA zone>")
+            elif m not in MENTION_FACTS:
+                problems.append(f"turn {i}: unknown mention {m!r} (known: {sorted(MENTION_FACTS)} or {{time_in: Zone}})")
         if "zone" in exp:
             try:
                 ZoneInfo(exp["zone"])
@@ -224,6 +234,39 @@ class Client:
             d = dict(r)
             d["start"], d["end"], d["created_at"] = _utc(d["start"]), _utc(d["end"]), _utc(d["created_at"])
             out.append(d)
+        return out
+
+    def facts(self, sender: str) -> dict[str, Any]:
+        """What a reply about the meeting can be checked against: the newest confirmed booking's
+        agent, tool, link, start and guests, and the meeting length of the conversation's queue
+        (its booking's, else its latest offer's, else every queue's)."""
+        db = self._db()
+        cols = {r["name"] for r in db.execute("PRAGMA table_info(bookings)")}
+        guests = ", b.guests" if "guests" in cols else ""
+        b = db.execute(
+            "SELECT b.queue_id, b.provider, b.conference_url, b.start, a.name AS agent_name" + guests
+            + " FROM bookings b JOIN agents a ON a.id = b.agent_id"
+            " WHERE b.conversation_id = ? AND b.status = 'confirmed' ORDER BY b.created_at DESC, b.id DESC LIMIT 1",
+            (sender,),
+        ).fetchone()
+        queue = b["queue_id"] if b else None
+        if queue is None:
+            o = db.execute(
+                "SELECT queue_id FROM offers WHERE conversation_id = ? ORDER BY created_at DESC LIMIT 1", (sender,)
+            ).fetchone()
+            queue = o["queue_id"] if o else None
+        where, args = ("WHERE id = ?", (queue,)) if queue is not None else ("", ())
+        minutes = sorted({r[0] for r in db.execute(f"SELECT meeting_minutes FROM queues {where}", args)})
+        out: dict[str, Any] = {"minutes": minutes, "booking": None}
+        if b:
+            raw = b["guests"] if guests else None
+            out["booking"] = {
+                "agent": (b["agent_name"] or "").split()[0] if b["agent_name"] else "",
+                "provider": b["provider"],
+                "conference_url": b["conference_url"],
+                "start": _utc(b["start"]),
+                "guests": [g.lower() for g in (json.loads(raw) if isinstance(raw, str) and raw else raw or [])],
+            }
         return out
 
     def others_booked_over(self, sender: str, start: datetime, end: datetime, since: datetime) -> int:
@@ -376,6 +419,19 @@ def window_problems(
 
 
 # --------------------------------------------------------------------------- running
+
+
+def clock_renderings(t: datetime) -> set[str]:
+    """The ways a reply may write the clock time ``t`` ("15:00", "3:00 pm", "3 pm", "15 h", "15h00",
+    "15.00"), folded."""
+    h12 = t.hour % 12 or 12
+    ampm = "am" if t.hour < 12 else "pm"
+    mm = f"{t.minute:02d}"
+    out = {f"{t.hour}:{mm}", f"{t.hour:02d}:{mm}", f"{t.hour}.{mm}", f"{t.hour}h{mm}", f"{t.hour} h {mm}"}
+    out |= {f"{h12}:{mm} {ampm}", f"{h12}:{mm}\u202f{ampm}", f"{h12}:{mm}{ampm}", f"{h12}:{mm} {ampm[0]}.m."}
+    if t.minute == 0:
+        out |= {f"{h12} {ampm}", f"{h12}{ampm}", f"{t.hour} h", f"{t.hour}h", f"{t.hour} uhr"}
+    return {x.casefold() for x in out}
 
 
 def _norm(v: Any) -> Any:
@@ -569,6 +625,8 @@ class ConversationRunner:
                 p.append(f"reply language: expected {want}, {how} is {turn.judged_language}")
         if "form" in expect and turn.form != bool(expect["form"]):
             p.append(f"expected booking_form active={expect['form']}, it is {turn.form}")
+        if "mentions" in expect or "guests" in expect:
+            p += self._check_facts(turn, expect)
         names = []
         for n in expect.get("no_action") or []:
             names += list(FALSE_ACTIONS) if n == "false_actions" else [n]
@@ -578,6 +636,39 @@ class ConversationRunner:
         missing = [a for a in (expect.get("action") or []) if a not in turn.actions]
         if missing:
             p.append(f"expected actions did not run: {missing}")
+        return p
+
+    def _check_facts(self, turn: Turn, expect: dict[str, Any]) -> list[str]:
+        facts = self.client.facts(self.sender)
+        booking = facts["booking"]
+        said = " ".join(turn.texts)
+        folded = said.casefold()
+        p = []
+        for m in expect.get("mentions") or []:
+            if m == "length":
+                if not any(re.search(rf"(?<!\d){n}(?!\d)", said) for n in facts["minutes"]):
+                    p.append(f"the reply does not mention the meeting length ({' or '.join(map(str, facts['minutes']))} min)")
+            elif booking is None:
+                p.append(f"mentions {m!r}: this conversation has no confirmed booking to check against")
+            elif m == "agent":
+                if not booking["agent"] or booking["agent"].casefold() not in folded:
+                    p.append(f"the reply does not name the agent ({booking['agent']!r})")
+            elif m == "medium":
+                names = {"google": ["meet"], "microsoft": ["teams"]}.get(booking["provider"], [])
+                if booking["conference_url"]:
+                    names.append(booking["conference_url"].casefold())
+                if not any(n in folded for n in names):
+                    p.append(f"the reply does not name the meeting tool ({booking['provider']}: any of {names})")
+            elif isinstance(m, dict):
+                local = booking["start"].astimezone(ZoneInfo(m["time_in"]))
+                if not any(c in folded for c in clock_renderings(local)):
+                    p.append(f"the reply does not give the start in {m['time_in']} ({local:%H:%M})")
+        if "guests" in expect:
+            want = [g.lower() for g in expect["guests"]]
+            have = booking["guests"] if booking else []
+            missing = [g for g in want if g not in have]
+            if booking is None or missing:
+                p.append(f"guests {want}: the newest booking has {have if booking else 'no booking'}")
         return p
 
     def _check_booking(self, want: dict[str, Any], confirmed: list[dict[str, Any]]) -> list[str]:
@@ -609,14 +700,15 @@ class ConversationRunner:
             expect = spec.get("expect") or {}
             if "click" in spec:
                 n = int(spec["click"])
-                if not (1 <= n <= len(self.last_buttons)) or not res.turns or not res.turns[-1].buttons:
-                    offered = len(res.turns[-1].buttons) if res.turns else 0
+                # The buttons of the newest reply that had any: a question answered in between
+                # ("who would I meet?") leaves the times on screen, clickable.
+                if not (1 <= n <= len(self.last_buttons)) or not res.turns:
                     res.failures.append(
-                        f"turn {i}: click {n}: the last reply offered {offered} buttons, nothing to click"
+                        f"turn {i}: click {n}: the replies so far offered {len(self.last_buttons)} buttons, nothing to click"
                         + (f"\n{res.turns[-1].describe()}" if res.turns else "")
                     )
                     break
-                button = res.turns[-1].buttons[n - 1]
+                button = self.last_buttons[n - 1]
                 text = button["payload"]
                 m = SLOT_PAYLOAD.match(text)
                 if m:
