@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Callable
 
 from bot.dialogue.answers import find_code, find_email, stated_name
-from bot.dialogue.questions import asks
 from bot.dialogue.lexicon import (
     asks_for_times,
     asks_to_cancel,
@@ -27,6 +26,7 @@ from bot.dialogue.lexicon import (
     says_move,
     says_resume,
 )
+from bot.dialogue.questions import asks
 
 FALLBACK = "nlu_fallback"
 QUESTION = "ask_meeting"
