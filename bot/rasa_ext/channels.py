@@ -36,6 +36,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse, ResponseStream
 
+from bot.i18n.replies import too_long
 from bot.inputs import OriginGate, nesting_depth
 from bot.settings import load_settings
 
@@ -54,9 +55,10 @@ INPUT_CHANNEL_RE = re.compile(rf"[A-Za-z0-9_.-]{{1,{MAX_INPUT_CHANNEL}}}")
 class PayloadError(ValueError):
     """The request body breaks a rule; ``str(exc)`` is the message for the client."""
 
-    def __init__(self, message: str, status: int = 400):
+    def __init__(self, message: str, status: int = 400, reply: dict[str, Any] | None = None):
         super().__init__(message)
         self.status = status
+        self.reply = reply  # a bot message for the visitor, when the refusal is theirs to read
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,8 @@ def parse_payload(raw: bytes) -> Payload:
     if not message.strip():
         raise PayloadError("message must not be empty")
     if len(message) > MAX_MESSAGE:
-        raise PayloadError(f"message must be at most {MAX_MESSAGE} characters")
+        reply = too_long(sender, message, body.get("metadata"), MAX_MESSAGE)
+        raise PayloadError(f"message must be at most {MAX_MESSAGE} characters", reply=reply)
     if "\x00" in message:
         raise PayloadError("message must not contain NUL characters")
     if not _encodable(message):
@@ -148,8 +151,13 @@ def parse_payload(raw: bytes) -> Payload:
     return Payload(sender, message, metadata, input_channel)
 
 
-def _bad_request(message: str, status: int = 400) -> HTTPResponse:
-    return response.json({"error": message}, status=status)
+def _bad_request(message: str, status: int = 400, reply: dict[str, Any] | None = None) -> HTTPResponse:
+    """``{"error": ...}``; with ``messages`` (bot messages, as a 200 has) when the visitor should
+    read why ("that message is too long"), so a chat widget can show it as the bot's answer."""
+    body: dict[str, Any] = {"error": message}
+    if reply is not None:
+        body["messages"] = [reply]
+    return response.json(body, status=status)
 
 
 class RestInput(UpstreamRestInput):
@@ -173,7 +181,7 @@ class RestInput(UpstreamRestInput):
                 payload = parse_payload(request.body or b"")
             except PayloadError as exc:
                 structlogger.info("rest.message.rejected", reason=str(exc))
-                return _bad_request(str(exc), exc.status)
+                return _bad_request(str(exc), exc.status, exc.reply)
             sender_id, text, metadata = payload.sender, payload.message, payload.metadata
             input_channel = payload.input_channel or self.name()
 
@@ -243,4 +251,27 @@ class SocketIOInput(UpstreamSocketIOInput):
 
         eio.handle_request = handle_request
         self.origin_gate = gate
+        self._limit_messages()
         return webhook
+
+    def _limit_messages(self) -> None:
+        """A message over MAX_MESSAGE (our widget stops at it; others may not) is not handed to
+        Rasa: the page gets the bot's answer saying so, in the visitor's language, as the REST
+        channel's 400 carries it."""
+        assert self.sio is not None
+        handlers = self.sio.handlers.get(self.namespace or "/", {})
+        upstream = handlers[self.user_message_evt]
+        sio, event = self.sio, self.bot_message_evt
+
+        @functools.wraps(upstream)
+        async def handle_message(sid: str, data: Any) -> None:
+            message = data.get("message") if isinstance(data, dict) else None
+            if isinstance(message, str) and len(message) > MAX_MESSAGE:
+                sender = data.get("session_id") if isinstance(data.get("session_id"), str) else sid
+                reply = too_long(sender, message, data.get(self.metadata_key), MAX_MESSAGE)
+                structlogger.info("socketio.message.rejected", reason="too long", length=len(message))
+                await sio.emit(event, {"text": reply["text"]}, room=sid)
+                return
+            await upstream(sid, data)
+
+        handlers[self.user_message_evt] = handle_message

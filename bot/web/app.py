@@ -17,6 +17,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sqlalchemy import select, text
 
+from bot.i18n.replies import too_long
 from bot.inputs import OriginGate, nesting_depth
 from bot.settings import Settings
 from bot.store import Store
@@ -217,7 +218,11 @@ def create_app(settings: Settings, store: Store | None = None) -> Sanic:
         metadata = {} if metadata is None else metadata
         if not isinstance(sender, str) or not SENDER_RE.fullmatch(sender):
             return _error(400, "sender must be 1-64 letters, digits, '-' or '_'")
-        if not isinstance(message, str) or not message.strip() or len(message) > MAX_MESSAGE:
+        if isinstance(message, str) and len(message) > MAX_MESSAGE:
+            # The visitor reads why, in their language, as the bot's answer (the widget shows it).
+            reply = too_long(sender, message, metadata, MAX_MESSAGE)
+            return response.json({"error": f"message must be 1-{MAX_MESSAGE} characters", "messages": [reply]}, status=400)
+        if not isinstance(message, str) or not message.strip():
             return _error(400, f"message must be 1-{MAX_MESSAGE} characters")
         if "\x00" in message:
             return _error(400, "message must not contain NUL characters")

@@ -277,3 +277,11 @@ def test_hostile_payloads_never_reach_the_agent_and_never_500(served, raw, conte
         assert status == 200 and len(agent.messages) == 1, out[:300]
     else:
         assert_rejected(status, ctype, out, expected, agent)
+
+
+def test_a_message_over_the_limit_is_refused_with_a_reply_to_show(served, agent):
+    body = {"sender": "s-long", "message": "hola, os cuento lo que necesitamos para el proyecto " * 50}
+    status, ctype, out = served.post(URL, json.dumps(body).encode())
+    assert_rejected(status, ctype, out, 400, agent)
+    [reply] = json.loads(out)["messages"]
+    assert reply["recipient_id"] == "s-long" and "caracteres" in reply["text"]

@@ -193,6 +193,31 @@ def test_an_allowed_page_chats_over_the_websocket_with_its_custom_data(served):
         asyncio.run(foreign())
 
 
+def test_a_message_over_the_limit_gets_the_reason_not_the_agent(served):
+    served.app.ctx.agent.messages.clear()
+
+    async def chat() -> Any:
+        client = socketio.AsyncClient(reconnection=False)
+        got: asyncio.Queue = asyncio.Queue()
+        client.on("bot_uttered", got.put)
+        client.on("session_confirm", lambda sid: got.put_nowait({"session": sid}))
+        await client.connect(
+            f"http://127.0.0.1:{served.port}", headers={"Origin": ALLOWED}, transports=["websocket"], wait_timeout=10
+        )
+        try:
+            await client.emit("session_request", {"session_id": "s-long"})
+            await asyncio.wait_for(got.get(), 10)
+            long = "ciao, vi scrivo per raccontarvi il nostro progetto nei dettagli " * 40
+            await client.emit("user_uttered", {"message": long, "session_id": "s-long", "customData": {}})
+            return await asyncio.wait_for(got.get(), 10)
+        finally:
+            await client.disconnect()
+
+    reply = asyncio.run(chat())
+    assert "2000" in reply["text"] and "caratteri" in reply["text"]  # in the visitor's language
+    assert served.app.ctx.agent.messages == []
+
+
 def test_a_refused_origin_is_logged_once():
     gate = OriginGate([ALLOWED], lambda origin: _report_refused(origin, [ALLOWED]))
     with structlog.testing.capture_logs() as logs:

@@ -183,3 +183,22 @@ def test_any_origin_header_gets_a_documented_answer(served, origin, method):
     same = origin.strip().lower() in ("", "http://localhost:8000", f"http://127.0.0.1:{served.port}")
     assert headers.get_all("Access-Control-Allow-Origin") == ([origin.strip().lower()] if allowed else None)
     assert (status == 403) is (not allowed and not same), (origin, status)
+
+
+@pytest.mark.parametrize(
+    ("message", "metadata", "lang_word"),
+    [
+        ("x " * 1001, {"locale": "de-DE"}, "Zeichen"),  # no language to read: the widget's locale
+        ("bonjour, je voudrais vous expliquer mon projet en détail " * 40, {}, "caractères"),
+    ],
+    ids=["locale", "written-in-french"],
+)
+def test_a_message_over_the_limit_gets_a_reply_in_the_visitors_language(served, message, metadata, lang_word):
+    served.relayed.clear()
+    body = {"sender": "web-long-1", "message": message, "metadata": metadata}
+    status, _headers, out = call(served, "POST", {"Origin": SITE, "Content-Type": "application/json"}, body)
+    data = json.loads(out)
+    assert status == 400 and documented("post", status) and data["error"]
+    [reply] = data["messages"]
+    assert reply["recipient_id"] == "web-long-1" and lang_word in reply["text"] and "2000" in reply["text"]
+    assert served.relayed == []  # nothing reached Rasa

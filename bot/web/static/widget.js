@@ -263,6 +263,11 @@
       return fetch(BASE + "/chat", { method: "POST", headers: { "Content-Type": "application/json" }, body: body })
         .then(function (r) {
           return r.json().catch(function () { return {}; }).then(function (data) {
+            if (!r.ok && data && Array.isArray(data.messages)) {  // refused, with a reply for the visitor
+              data.messages.forEach(fromBot);
+              stopTyping();
+              return;
+            }
             if (!r.ok || !Array.isArray(data)) {
               throw new Error(data && typeof data.error === "string" ? data.error : "The assistant is not reachable right now.");
             }
