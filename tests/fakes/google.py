@@ -200,6 +200,12 @@ class FakeGoogle(FaultSwitches):
         self.deny_consent = False
         self.events: dict[str, dict[str, dict]] = {}
         self.requests: list[dict] = []
+        #: The e-mails Google would send attendees ({"kind", "email", "event"}): sendUpdates=all
+        #: (externalOnly: every attendee here, none has a Google calendar in the fake) invites the
+        #: attendees of an insert and those a patch adds, tells the others of a moved time and
+        #: everyone of a delete. GUESS: which attendees get an "updated" e-mail when only the
+        #: attendee list changes is not documented; we record none.
+        self.notified: list[dict] = []
         self._users: list[str] = []
         self._codes: dict[str, dict] = {}  # code -> {client_id, redirect_uri, challenge, method, scopes, user, ...}
         self._access: dict[str, dict] = {}  # access token -> {"grant": grant, "expired": bool}
@@ -711,7 +717,15 @@ class FakeGoogle(FaultSwitches):
                 raise _api_error(409, "duplicate", "The requested identifier already exists.")
         event = self._new_event(owner, body, conference=q.get("conferenceDataVersion") == "1")
         cal[event["id"]] = event
+        self._notify(q, "invitation", event, [a["email"] for a in event.get("attendees") or []])
         return _Reply(200, copy.deepcopy(event))
+
+    def _notify(self, q: dict, kind: str, event: dict, emails) -> None:
+        if q.get("sendUpdates") not in ("all", "externalOnly"):
+            return  # "none", or absent: Google's default for the API is none
+        for email in emails:
+            if email.lower() != event["organizer"]["email"].lower():
+                self.notified.append({"kind": kind, "email": email.lower(), "event": event["id"]})
 
     def _get(self, h, q, body, calendar_id, event_id):
         owner = self._calendar(self._api_call(h, q, body, "get"), calendar_id)
@@ -728,6 +742,11 @@ class FakeGoogle(FaultSwitches):
         self._normalize(owner, merged, conference=q.get("conferenceDataVersion") == "1")
         merged.update(sequence=event.get("sequence", 0) + 1, updated=_now_stamp(), etag=self._etag())
         self.events[owner][event_id] = merged
+        before = {a["email"].lower() for a in event.get("attendees") or []}
+        after = [a["email"] for a in merged.get("attendees") or []]
+        self._notify(q, "invitation", merged, [e for e in after if e.lower() not in before])
+        if self._span(merged) != self._span(event):
+            self._notify(q, "update", merged, [e for e in after if e.lower() in before])
         return _Reply(200, copy.deepcopy(merged))
 
     def _delete(self, h, q, body, calendar_id, event_id):
@@ -736,6 +755,7 @@ class FakeGoogle(FaultSwitches):
         if event.get("status") == "cancelled":
             raise _api_error(410, "deleted", "Resource has been deleted")
         event.update(status="cancelled", updated=_now_stamp(), etag=self._etag())
+        self._notify(q, "cancellation", event, [a["email"] for a in event.get("attendees") or []])
         return _Reply(204)
 
     # ------------------------------------------------------------------ event helpers

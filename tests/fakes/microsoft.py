@@ -481,6 +481,12 @@ class FakeMicrosoft(FaultSwitches):
         self.events: dict[str, dict[str, dict]] = {}
         self._extended: dict[str, dict[str, str]] = {}  # event id -> {extended property id: value}
         self.requests: list[dict] = []
+        #: The meeting requests Exchange would send ({"kind", "email", "event"}): every attendee
+        #: of a created meeting; on a PATCH, the attendees it adds ("invitation") and, when the
+        #: time moves, the others ("update"); on a cancel, everyone ("cancellation"). GUESS: Graph
+        #: documents that an organizer's update sends meeting updates; who gets one when only
+        #: attendees are added is not spelled out (Outlook asks; we record the added ones only).
+        self.notified: list[dict] = []
         self._users: dict[str, dict] = {}  # lower-cased email -> {"email", "name", "oid"}
         self._codes: dict[str, dict] = {}  # auth code -> what the authorize request established
         self._access: dict[str, dict] = {}  # access token -> {"user", "client_id", "scopes", "exp", "expired"}
@@ -1537,6 +1543,7 @@ class FakeMicrosoft(FaultSwitches):
             props = ctx.body.get("singleValueExtendedProperties") if isinstance(ctx.body, dict) else None
             self._extended[existing["id"]] = self._check_extended(props)
             cal[existing["id"]] = existing
+            self._notify("invitation", existing, self._addresses(existing))
         return self._render(ctx, existing, 201, default_zone=existing["start"]["timeZone"])
 
     @staticmethod
@@ -1589,6 +1596,10 @@ class FakeMicrosoft(FaultSwitches):
         self._normalize(ctx.owner, merged, previous=event)
         merged.update(lastModifiedDateTime=_stamp7(), changeKey=self._change_key())
         self.events[ctx.owner][event_id] = merged
+        before = {a.lower() for a in self._addresses(event)}
+        self._notify("invitation", merged, [a for a in self._addresses(merged) if a.lower() not in before])
+        if self._span(merged) != self._span(event):
+            self._notify("update", merged, [a for a in self._addresses(merged) if a.lower() in before])
         return self._render(ctx, merged, 200, default_zone=merged["start"]["timeZone"])
 
     def _delete(self, ctx, event_id):
@@ -1607,7 +1618,16 @@ class FakeMicrosoft(FaultSwitches):
                 "Your request can't be completed. You need to be an organizer to cancel a meeting.",
             )
         del self.events[ctx.owner][event_id]
+        self._notify("cancellation", event, self._addresses(event))
         return _Reply(202)
+
+    @staticmethod
+    def _addresses(event: dict) -> list[str]:
+        return [a["emailAddress"]["address"] for a in event.get("attendees") or []]
+
+    def _notify(self, kind: str, event: dict, addresses) -> None:
+        for address in addresses:
+            self.notified.append({"kind": kind, "email": address.lower(), "event": event["id"]})
 
     def _render(self, ctx: _Ctx, event: dict, status: int, default_zone: str) -> _Reply:
         """A stored event as Graph returns it: OData annotations, times/body in the preferred format."""
