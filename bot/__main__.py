@@ -187,6 +187,7 @@ def cmd_queue(settings: Settings, args: argparse.Namespace) -> int:
             reminder_minutes=args.reminders,
             credit_back_on_cancel=args.credit_back,
             rr_period=args.period,
+            max_guests=args.max_guests,
         )
     else:
         rules.set_member(store, args.slug, args.email, weight=args.weight, remove=args.remove)
@@ -459,6 +460,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     q.add_argument("--margin", type=int, help="max-fairness: bookings ahead of the share before holding back")
     q.add_argument("--period", help="round-robin period: day, week or month")
     q.add_argument("--reminders", help='reminder lead times in minutes, e.g. "1440,60" (a day and an hour); "" for none')
+    q.add_argument("--max-guests", type=int, help="guests a visitor may bring to one booking (default 10; 0: none)")
     q.add_argument(
         "--credit-back", action=argparse.BooleanOptionalAction, default=None,
         help="a cancelled booking stops counting for the round robin (default on)",

@@ -215,10 +215,15 @@ def add_time_off(store: Store, email: str, start: datetime, end: datetime, reaso
         s.add(TimeOff(agent_id=agent.id, start=start, end=end, reason=reason))
 
 
+#: The most guests a queue may allow on one booking (Google and Graph take far more attendees;
+#: a meeting booked from a chat with more people than this is not a sales meeting).
+MAX_GUESTS = 100
+
+
 def set_queue(store: Store, slug: str, **fields: Any) -> None:
     """Create or change a queue. Fields: name, timezone, meeting_minutes, interval_minutes,
     buffer_before_minutes, buffer_after_minutes, min_notice_minutes, window_days, routing_mode,
-    fairness_margin, rr_period, reminder_minutes, credit_back_on_cancel."""
+    fairness_margin, rr_period, reminder_minutes, credit_back_on_cancel, max_guests."""
     fields = {k: v for k, v in fields.items() if v is not None}
     if "reminder_minutes" in fields:
         from bot.booking import reminder_minutes
@@ -239,6 +244,8 @@ def set_queue(store: Store, slug: str, **fields: Any) -> None:
     for key in ("interval_minutes", "window_days"):
         if key in fields and int(fields[key]) <= 0:
             raise ConfigError(f"{key.replace('_', ' ')} must be positive")
+    if "max_guests" in fields and not 0 <= int(fields["max_guests"]) <= MAX_GUESTS:
+        raise ConfigError(f"guests per booking must be from 0 to {MAX_GUESTS}")
     for key in ("buffer_before_minutes", "buffer_after_minutes", "min_notice_minutes", "fairness_margin"):
         if key in fields and int(fields[key]) < 0:
             raise ConfigError(f"{key.replace('_', ' ')} cannot be negative")

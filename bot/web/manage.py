@@ -21,6 +21,7 @@ from bot.errors import (
     AlreadyCancelled,
     BookingInPast,
     BookingNotFound,
+    GuestError,
     OfferExpired,
     OfferNotFound,
     ProviderError,
@@ -150,13 +151,20 @@ def blueprint(settings: Settings) -> Blueprint:
         return b, seq, None
 
     async def choose(
-        request: Request, booking_id: str, token: str, after: str | None, notice: str | None = None, status: int = 200
+        request: Request,
+        booking_id: str,
+        token: str,
+        after: str | None,
+        notice: str | None = None,
+        status: int = 200,
+        message: str | None = None,
     ) -> response.HTTPResponse:
         b, seq, refused = await checked(request, booking_id, token)
         if refused is not None:
             return refused
         lang, values = describe(b)
         title = say("page_reschedule_title", lang)
+        guests = guest_form(booking_id, token, lang, b.get("guests") or [])
         try:
             page, same = await run(
                 request.app.ctx.service.offer_reschedule,
@@ -169,9 +177,11 @@ def blueprint(settings: Settings) -> Blueprint:
             return room_page(lang, title, _p(say("meeting_started", lang)), status=409)
         except (BookingNotFound, AlreadyCancelled):
             return invalid(lang, "page_reschedule_title")
-        head = (_p(say(notice, lang)) if notice else "") + _p(say("page_reschedule_intro", lang, **values))
+        head = (_p(say(notice, lang)) if notice else "") + (
+            f"<p role=status>{html.escape(message)}</p>" if message else ""
+        ) + _p(say("page_reschedule_intro", lang, **values))
         if not page.slots:
-            return room_page(lang, title, head + _p(say("page_reschedule_none", lang)), status=status)
+            return room_page(lang, title, head + _p(say("page_reschedule_none", lang)) + guests, status=status)
         locale = b.get("locale") or "en"
         tz = zone(b.get("timezone"), page.queue.timezone)
 
@@ -196,10 +206,62 @@ def blueprint(settings: Settings) -> Blueprint:
             f"<p><a href='/booking/{booking_id}/reschedule?t={html.escape(token, quote=True)}&amp;after={later}'>"
             f"{html.escape(say('page_reschedule_later', lang))}</a></p>"
         )
-        return room_page(lang, title, head + form, status=status)
+        return room_page(lang, title, head + form + guests, status=status)
+
+    def guest_form(booking_id: str, token: str, lang: str, guests: list[str]) -> str:
+        """A colleague's e-mail address to invite: the same signed token as the move form."""
+        listed = "".join(f"<li>{html.escape(g)}</li>" for g in guests)
+        return (
+            f"<form method=post action='/booking/{booking_id}/reschedule'>"
+            f"<input type=hidden name=t value='{html.escape(token, quote=True)}'><input type=hidden name=do value=guest>"
+            f"<fieldset><legend>{html.escape(say('page_guest_legend', lang))}</legend>"
+            + (f"<ul>{listed}</ul>" if listed else "")
+            + f"<label>{html.escape(say('page_guest_label', lang))} "
+            "<input type=email name=guest multiple required maxlength=2000 autocomplete=off></label> "
+            f"<button type=submit>{html.escape(say('page_guest_button', lang))}</button></fieldset></form>"
+        )
+
+    async def add_guest(request: Request, booking_id: str) -> response.HTTPResponse:
+        token, form = form_token(request)
+        b, _seq, refused = await checked(request, booking_id, token)
+        if refused is not None:
+            return refused
+        lang, values = describe(b)
+        title = say("page_reschedule_title", lang)
+        raw = str(form.get("guest", "") or "")[:2000]
+        emails = [part for part in re.split(r"[\s,;]+", raw) if part]  # several addresses at once are fine
+        before = set(b.get("guests") or [])
+        try:
+            if not emails:
+                raise GuestError("invalid", "no address given")
+            got = await run(request.app.ctx.service.add_guests, booking_id, emails)
+        except GuestError as exc:
+            text = {
+                "invalid": say("page_guest_invalid", lang),
+                "agent": say("page_guest_agent", lang, agent=values["agent"]),
+                "too_many": say("page_guest_too_many", lang, limit=exc.limit if exc.limit is not None else ""),
+            }[exc.reason]
+            return await choose(request, booking_id, token, None, status=422, message=text)
+        except AlreadyCancelled:
+            return room_page(lang, title, _p(say("page_already_cancelled", lang)))
+        except BookingInPast:
+            return room_page(lang, title, _p(say("meeting_started", lang)), status=409)
+        except BookingNotFound:
+            return invalid(lang, "page_reschedule_title")
+        except ProviderError as exc:
+            log.warning("adding guests to %s failed at the provider: %s", booking_id, type(exc).__name__)
+            return await choose(request, booking_id, token, None, status=503, message=say("page_guest_failed", lang))
+        added = [g for g in got.get("guests") or [] if g not in before]
+        if added:
+            text = say("page_guest_added", lang, email=", ".join(added))
+        else:
+            text = say("page_guest_already", lang, email=", ".join(e.lower() for e in emails))
+        return await choose(request, booking_id, token, None, message=text)
 
     async def move(request: Request, booking_id: str) -> response.HTTPResponse:
         token, form = form_token(request)
+        if form.get("do") == "guest" or "guest" in form:  # the "bring a colleague" form of the same page
+            return await add_guest(request, booking_id)
         b, seq, refused = await checked(request, booking_id, token)
         if refused is not None:
             return refused

@@ -337,24 +337,31 @@ def document(server_url: str | None = None) -> dict[str, Any]:
                 },
                 "post": {
                     "operationId": "reschedule_booking",
-                    "summary": "Move the booking to the chosen time (form fields t: the token, offer: a time from the page)",
+                    "summary": "Move the booking to the chosen time (form fields t: the token, offer: a time from the "
+                    "page), or invite guests (t, do=guest and guest: one or more e-mail addresses)",
                     "parameters": [_path_param("booking_id", "The booking code (32 hex digits).")],
                     "requestBody": {
                         "content": {
                             "application/x-www-form-urlencoded": {
                                 "schema": {
                                     "type": "object",
-                                    "properties": {"t": {"type": "string"}, "offer": {"type": "string"}},
+                                    "properties": {
+                                        "t": {"type": "string"},
+                                        "offer": {"type": "string"},
+                                        "guest": {"type": "string"},
+                                        "do": {"type": "string", "enum": ["guest"]},
+                                    },
                                 }
                             }
                         }
                     },
                     "responses": {
-                        "200": _html("Moved (or already cancelled)."),
+                        "200": _html("Moved, guests invited (or already cancelled)."),
                         "400": _error("A body Sanic cannot read as a form."),
                         "404": LINK_INVALID,
                         "409": _html("That time is gone (fresh times shown) or the meeting has started."),
                         "413": _error("Body over 64 KB."),
+                        "422": _html("A guest refused: not an address, the agent's or the visitor's own, too many."),
                         "503": _html("The calendar could not be reached; nothing changed."),
                     },
                 },

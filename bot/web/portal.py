@@ -430,13 +430,14 @@ def blueprint(settings: Settings) -> Blueprint:
                 f"<td>{e(b['visitor'])}<br><a href='mailto:{e(b['email'])}'>{e(b['email'])}</a></td>"
                 f"<td>{e(b['company'])}</td>"
                 f"<td>{e(b['details'])}</td>"
+                f"<td>{'<br>'.join(e(g) for g in b['guests']) or '—'}</td>"
                 f"<td>{e(b['status'])}</td>"
                 f"<td><code>{e(b['id'][:8])}</code></td></tr>"
                 for b in items
             )
             return (
                 "<div class=scroll><table><thead><tr><th scope=col>When</th><th scope=col>Visitor</th>"
-                "<th scope=col>Company</th><th scope=col>Details</th><th scope=col>Status</th>"
+                "<th scope=col>Company</th><th scope=col>Details</th><th scope=col>Guests</th><th scope=col>Status</th>"
                 f"<th scope=col>Code</th></tr></thead><tbody>{trs}</tbody></table></div>"
             )
 
@@ -571,6 +572,7 @@ def _bookings_of(store: Any, agent_id: int) -> list[dict[str, Any]]:
                     "email": b.visitor_email,
                     "company": b.company_name or "—",
                     "details": details or "—",
+                    "guests": list(b.guests or ()),
                 }
             )
         return out

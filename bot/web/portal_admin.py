@@ -39,6 +39,7 @@ QUEUE_FIELDS: list[tuple[str, str, str]] = [
     ("fairness_margin", "Fairness margin (bookings)", "number"),
     ("rr_period", "Round-robin period", "period"),
     ("reminder_minutes", "Reminders (minutes before, comma-separated)", "text"),
+    ("max_guests", "Guests a visitor may bring (per booking)", "number"),
     ("credit_back_on_cancel", "A cancelled booking stops counting for the round robin", "bool"),
 ]
 ROUTING_LABELS = {
