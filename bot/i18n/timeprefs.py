@@ -85,6 +85,31 @@ _ORDINAL = re.compile(
     r"\d{1,2}(?:st|nd|rd|th|er|e|eme|o|a|º|ª)?)(?: one| un| une| uno| una| um| uma)?$"
 )
 #: Words visitors type that Duckling does not know.
+#: "next" before (or, in French, Spanish and Italian, after) a weekday: "next tuesday", "nachsten
+#: Dienstag", "el proximo martes", "mardi prochain", "martes que viene", "martedi prossimo" (folded).
+_NEXT_DAY = re.compile(
+    r"\b(?:next|nachste[nmrs]?|naechste[nmrs]?|prochain|proxim[oa]|prossim[oa])\s+(?:\w+\s+)?"
+    r"(?:mon|tue|wed|thu|fri|sat|sun|lun|mar|mer|jeu|ven|sam|dim|mon|die|mit|don|fre|sam|son|lun|mie|jue|vie|sab|dom"
+    r"|seg|ter|qua|qui|sex|gio)\w*"
+    r"|\b(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lunes|martes|miercoles|jueves|viernes|sabado|domingo"
+    r"|lunedi|martedi|mercoledi|giovedi|venerdi|sabato|domenica)\s+(?:prochain|que viene|prossimo)\b"
+)
+
+
+def _next_weekday(pref: TimePref, folded: str, tz: ZoneInfo, now: datetime) -> TimePref:
+    """"next Tuesday" is the Tuesday of next week. Duckling takes it as the Tuesday after the
+    coming one, so on a Saturday it skips a whole week (the 22nd instead of the 15th); that
+    reading is moved back to next week's day."""
+    if pref.first is None or pref.first != pref.last or not _NEXT_DAY.search(folded):
+        return pref
+    today = now.astimezone(tz).date()
+    next_monday = today + timedelta(days=7 - today.weekday())
+    if pref.first - timedelta(days=7) >= next_monday:
+        day = pref.first - timedelta(days=7)
+        return TimePref(first=day, last=day, lo=pref.lo, hi=pref.hi, at=pref.at, bound=pref.bound)
+    return pref
+
+
 SLANG = [
     (re.compile(r"\baprem\b", re.IGNORECASE), "après-midi"),
     (re.compile(r"\bapr[eè]s[- ]?m\b", re.IGNORECASE), "après-midi"),
@@ -257,7 +282,7 @@ def read_pref(text: str, lang: str, tz: ZoneInfo, now: datetime) -> TimePref | N
         break
     if days is None and lo is None and hi is None:
         return None
-    pref = days or TimePref()
+    pref = _next_weekday(days, folded, tz, now) if days is not None else TimePref()
     if lo is not None or hi is not None:
         pref = TimePref(first=pref.first, last=pref.last, lo=lo, hi=hi, bound=True)
     return pref

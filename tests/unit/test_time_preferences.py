@@ -127,3 +127,22 @@ def test_an_ordinal_choice_is_not_a_day_of_the_month():
         assert read_pref(text, lang, LONDON, NOW) is None, text
     assert read_pref("the 15th", "en", LONDON, NOW) is None
     assert read_pref("December 15th", "en", LONDON, NOW).first == date(2026, 12, 15)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("next tuesday afternoon", "en"),
+        ("el proximo martes por la tarde", "es"),
+        ("mardi prochain", "fr"),
+        ("nächsten Dienstag", "de"),
+        ("martedi prossimo", "it"),
+        ("na proxima terca", "pt"),
+    ],
+)
+def test_next_tuesday_said_on_a_saturday_is_next_weeks(text, lang):
+    """Duckling takes "next Tuesday" as the one after the coming one: on Saturday 12 December that
+    skipped to the 22nd; next week's Tuesday is the 15th."""
+    saturday = datetime(2026, 12, 12, 11, tzinfo=timezone.utc)
+    pref = read_pref(text, lang, ZoneInfo("Europe/Madrid"), saturday)
+    assert pref is not None and pref.first == pref.last == date(2026, 12, 15)

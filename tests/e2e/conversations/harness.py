@@ -355,6 +355,16 @@ def accepted_dates(spec: Any, today: date) -> set[date]:
     return out | {_next_workday(d) for d in out}
 
 
+def weekend_only(spec: Any, today: date) -> date | None:
+    """When every day a ``date:`` spec can mean is on a weekend ("tomorrow" said on a Saturday),
+    the next working day after them; else None. The demo team works Mon–Fri, so the bot offers
+    the nearest times: from that working day on, at the hours asked for."""
+    days = {d for d in accepted_dates(spec, today) if d.weekday() >= 5}
+    if not days or any(d.weekday() < 5 and d not in {_next_workday(x) for x in days} for d in accepted_dates(spec, today)):
+        return None
+    return min(_next_workday(d) for d in days)
+
+
 def _minutes(t: datetime) -> int:
     return t.hour * 60 + t.minute
 
@@ -399,8 +409,16 @@ def window_problems(
         )
     if "date" in window:
         ok_dates = accepted_dates(window["date"], today)
-        shown = ", ".join(f"{d:%a %d %b}" for d in sorted(ok_dates))
-        each(f"date {window['date']} ({shown})", lambda s, e: s.date() in ok_dates)
+        first = weekend_only(window["date"], today)
+        if first is not None:
+            # Nothing on the weekend day asked for: the nearest times, starting that Monday.
+            if min(s.date() for s, _ in local) != first:
+                problems.append(f"date {window['date']} is a weekend: the nearest times should start {first:%a %d %b}")
+            last = first + timedelta(days=4)
+            each(f"date {window['date']}: nearest working days {first:%a %d %b}–{last:%a %d %b}", lambda s, e: first <= s.date() <= last)
+        else:
+            shown = ", ".join(f"{d:%a %d %b}" for d in sorted(ok_dates))
+            each(f"date {window['date']} ({shown})", lambda s, e: s.date() in ok_dates)
     if "week" in window:
         if str(window["week"]) != "next":
             problems.append(f"week: only 'next' is known, got {window['week']!r}")
