@@ -222,7 +222,23 @@ def document(server_url: str | None = None) -> dict[str, Any]:
                                 "application/json": {"schema": {"type": "array", "items": {"$ref": "#/components/schemas/BotMessage"}}}
                             },
                         },
-                        "400": _error("The body is not a JSON object, or a field breaks its rule; `error` says which."),
+                        "400": {
+                            "description": "The body is not a JSON object, or a field breaks its rule; `error` says "
+                            "which. A message over the limit also gets `messages`: the bot's reply for the visitor, "
+                            "in their language, shaped like a 200's items (the widget shows it).",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "type": "object",
+                                        "required": ["error"],
+                                        "properties": {
+                                            "error": {"type": "string"},
+                                            "messages": {"type": "array", "items": {"type": "object"}},
+                                        },
+                                    }
+                                }
+                            },
+                        },
                         "403": _error("Sent from a page of an origin not in WIDGET_ORIGINS."),
                         "413": _error("The request body is over 64 KB."),
                         "503": _error("The assistant (Rasa) is not reachable right now."),
