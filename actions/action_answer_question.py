@@ -24,7 +24,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.common import apply, call, context_events, lang, requested_slot
 from bot.dialogue.answers import find_emails
-from bot.dialogue.questions import asks, topic
+from bot.dialogue.questions import asked_topics, topic
 from bot.errors import BotError
 from bot.i18n import format_slot, zone, zone_label
 from bot.i18n.places import find_zone
@@ -57,10 +57,10 @@ class ActionAnswerQuestion(Action):
 
 
 async def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, text: str) -> list[EventType]:
-    """Answer the question in ``text`` (the general answer when no topic is recognised)."""
+    """Answer each question in ``text`` ("how long is it? and who with?" gets both), or say what
+    can be asked when no topic is recognised."""
     language = lang(tracker)
-    locale = tracker.get_slot("locale") or language
-    about = asks(text) or topic(text)
+    about = asked_topics(text) or [t for t in (topic(text),) if t]
     svc = runtime.service()
     try:
         booking = await _latest_booking(tracker)
@@ -69,6 +69,30 @@ async def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, te
         log.warning("answering a question: %s", exc)
         dispatcher.utter_message(text=say("offer_failed", language))
         return []
+    events: list[EventType] = []
+    offered = False  # a way on (callback, meeting) is offered once, after the first honest "I can't"
+    for name in about[:3]:
+        events += await _answer(dispatcher, tracker, name, text, booking, facts, offer=not offered)
+        offered = offered or name in UNANSWERABLE
+    if not about:
+        dispatcher.utter_message(text=say("q_general", language))
+    if facts["shown"] and not booking and requested_slot(tracker) is None and about[:1] != ["zone"]:
+        dispatcher.utter_message(text=say("times_still_open", language))
+    return events
+
+
+async def _answer(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    about: str,
+    text: str,
+    booking: dict[str, Any] | None,
+    facts: dict,
+    *,
+    offer: bool = True,
+) -> list[EventType]:
+    language = lang(tracker)
+    locale = tracker.get_slot("locale") or language
     tz = zone(tracker.get_slot("timezone"), facts["timezone"])
     if about == "guest":
         return await _guests(dispatcher, tracker, text, booking)
@@ -91,6 +115,8 @@ async def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, te
             dispatcher.utter_message(text=say("q_next_before", language))
     elif about in UNANSWERABLE:
         dispatcher.utter_message(text=say(f"q_{about}", language))
+        if not offer:
+            return []
         if booking:
             when = format_slot(_start(booking), zone(booking["timezone"], facts["timezone"]), locale)
             dispatcher.utter_message(text=say("q_ask_in_meeting", language, agent=booking["agent_name"], when=when))
@@ -100,10 +126,6 @@ async def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, te
             return [SlotSet("callback_offered", True)]
         else:
             dispatcher.utter_message(text=say("q_offer_meeting", language))
-    else:
-        dispatcher.utter_message(text=say("q_general", language))
-    if facts["shown"] and not booking and requested_slot(tracker) is None and about != "zone":
-        dispatcher.utter_message(text=say("times_still_open", language))
     return []
 
 

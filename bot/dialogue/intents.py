@@ -30,6 +30,9 @@ from bot.dialogue.questions import asks
 
 FALLBACK = "nlu_fallback"
 QUESTION = "ask_meeting"
+#: Topics a request for a meeting may carry and still be one ("a demo about pricing", "a call on
+#: Teams", "my partner comes too"); who, how long, when elsewhere and what next are answered.
+BOOKED_WITH = {"guest", "price", "product", "support", "medium"}
 #: Intents a correction of the visitor's details may carry on with (it books or changes a meeting).
 KEEPS_A_CORRECTION = {"book_meeting", "cancel_meeting", "reschedule_meeting"}
 
@@ -68,11 +71,14 @@ def decide(text: str, intent: str, confidence: float, ranking: list[tuple[str, f
         # corrected (in the form) or the booking's attendee (after it), whatever the classifier says.
         return Decision(FALLBACK, confidence, "a correction of the visitor's details")
     asked = asks(text)
+    if says_book(text) and not changes_booking and (asked in BOOKED_WITH or (asked is None and intent == QUESTION and not _wh(text))):
+        # "can I book a chat about your pro plan?", "a demo, and my partner pablo@acme.com comes
+        # too?": a booking asked for, with its topic or guest (kept by the actions' context step).
+        return Decision("book_meeting", scores.get("book_meeting", confidence), f"a booking with a question ({asked})")
     if asked is not None and intent != QUESTION and not changes_booking and not asks_for_times(text):
         # "how long is the meeting?", "c'est avec qui ?", "can my cto join? bob@acme.com": a
-        # question to answer, never a cancel, a stop or a new booking — unless it also asks for one.
-        if not (says_book(text) and intent == "book_meeting"):
-            return Decision(QUESTION, scores.get(QUESTION, confidence), f"a question about the meeting ({asked})")
+        # question to answer, never a cancel, a stop or a new booking.
+        return Decision(QUESTION, scores.get(QUESTION, confidence), f"a question about the meeting ({asked})")
     if intent in NEEDS_WORDS and not _evidenced(intent, text):
         if says_book(text) and not changes_booking:
             return Decision("book_meeting", scores.get("book_meeting", confidence), f"{intent} without its words")
@@ -91,6 +97,20 @@ def decide(text: str, intent: str, confidence: float, ranking: list[tuple[str, f
         if says_book(text) and not changes_booking:
             return Decision("book_meeting", scores.get("book_meeting", confidence), "a request for a meeting")
     return Decision(intent, confidence, "")
+
+
+#: Question words that open a question about something, not a request ("who booked this?").
+WH_WORDS = set(
+    "who what when where why how which qui quoi quand ou pourquoi comment quel quelle wer was wann wo warum wie"
+    " welche quien que cuando donde como cual quem quando onde porque qual chi cosa dove perche come quale".split()
+)
+
+
+def _wh(text: str) -> bool:
+    from bot.i18n.detect import fold
+
+    words = fold(text).split()
+    return bool(words) and words[0].strip("¿?!.,") in WH_WORDS
 
 
 def corrects_details(text: str) -> bool:

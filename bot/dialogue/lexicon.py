@@ -824,8 +824,13 @@ def says_move(text: str) -> bool:
     return bool(_MOVE_VERB.search(folded)) and not _rest(folded, (), "move", _MOVE_ALLOWED, numbers=True)
 
 
+#: What a visitor may ask to book besides a meeting ("can I book a chat with someone?"): not a
+#: thing one cancels or moves ("end this chat" stops the conversation).
+TALK = ["chat", "a talk", "quick word", "videocall", "video call", "zoom call", "teams call"]
+
+
 def says_book(text: str) -> bool:
-    return _has(MEETING, text) and (_has(BOOK_VERBS, text) or _has(WISH, text))
+    return _has(MEETING + TALK, text) and (_has(BOOK_VERBS, text) or _has(WISH, text))
 
 
 def says_time(text: str) -> bool:

@@ -925,6 +925,18 @@ def topic(text: str) -> str | None:
     return _first(_topics(text, prepared, _is_question(text, prepared)))
 
 
+def asked_topics(text: str) -> list[str]:
+    """Every topic the message asks about, in ``PRIORITY`` order ("cuanto dura? y con quien
+    seria?" → who, length): what ``asks`` would say first, then the others it found. Empty
+    when ``asks`` is None."""
+    first = asks(text)
+    if first is None:
+        return []
+    prepared = _prepare(text)
+    found = _topics(text, prepared, _is_question(text, prepared)) | {first}
+    return [first] + [name for name in PRIORITY if name in found and name != first]
+
+
 def asks(text: str) -> str | None:
     """``topic(text)`` when the message is a question, or a guest being added with an e-mail
     address ("add my colleague bob@x.com"); else None."""

@@ -154,6 +154,11 @@ def _build() -> dict[str, str]:
     return names
 
 
+#: Abbreviations that are also everyday words ("c'est", "wie spät ist es", "cet après-midi",
+#: "wet"): zones only when written in capitals (EST, IST, CET, WET), and only when no place is named.
+WORDLIKE = {"est", "ist", "cet", "wet"}
+
+
 def find_zone(text: str) -> ZoneInfo | None:
     """The time zone a visitor names, or None."""
     global _index
@@ -168,7 +173,11 @@ def find_zone(text: str) -> ZoneInfo | None:
     # Longest names first: "new york" before "york", "rio de janeiro" before "rio".
     for size in (3, 2, 1):
         for i in range(len(words) - size + 1):
-            zone = index.get(" ".join(words[i : i + size]))
+            key = " ".join(words[i : i + size])
+            zone = index.get(key) if key not in WORDLIKE else None
             if zone:
                 return ZoneInfo(zone)
+    for token in re.findall(r"[^\W\d_]+", text or ""):
+        if token.isupper() and token.lower() in WORDLIKE and token.lower() in index:
+            return ZoneInfo(index[token.lower()])
     return None

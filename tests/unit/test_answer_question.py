@@ -174,3 +174,25 @@ async def test_an_email_with_a_question_is_kept_and_the_question_answered(servic
 def test_the_guard_takes_a_question_as_a_question(text, classified, expected):
     ranking = [(classified, 0.8), ("ask_meeting", 0.1), ("nlu_fallback", 0.05)]
     assert decide(text, classified, 0.8, ranking, 0.5).intent == expected
+
+
+async def test_two_questions_in_one_message_get_two_answers(service, store):
+    add_queue(store, meeting=45)
+    messages, _ = await _ask("hola buenas, cuanto dura la reunion? y con quien seria, con un vendedor?", slots={"language": "es"})
+    said = _texts(messages)
+    assert "45" in said and "equipo" in said
+    messages, events = await _ask("how much is it, and my export is broken too?")
+    assert sum("get back to you" in (m.get("text") or "") for m in messages) == 1  # the way on, once
+
+
+@pytest.mark.parametrize(
+    ("text", "classified", "expected"),
+    [
+        ("can i book a chat with someone about your pro plan", "ask_meeting", "book_meeting"),
+        ("quiero agendar una demo y que venga tambien mi socio, pablo@acosta.example se puede?", "ask_meeting", "book_meeting"),
+        ("how long is the meeting i booked?", "book_meeting", "ask_meeting"),
+        ("who booked this meeting?", "ask_meeting", "ask_meeting"),
+    ],
+)
+def test_a_booking_asked_for_with_a_topic_is_a_booking(text, classified, expected):
+    assert decide(text, classified, 0.8, [(classified, 0.8)], 0.5).intent == expected

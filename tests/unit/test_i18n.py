@@ -123,6 +123,12 @@ def test_no_time_expression_is_none():
         ("estoy en Ciudad de México", "America/Mexico_City"),
         ("use America/Chicago", "America/Chicago"),
         ("hello there", None),
+        # abbreviations that are words: only in capitals, never before a named place
+        ("wie spät ist es in Singapur?", "Asia/Singapore"),
+        ("quelle heure est-il à Paris ?", "Europe/Paris"),
+        ("cet après-midi ?", None),
+        ("times in EST please", "America/New_York"),
+        ("what is that in IST", "Asia/Kolkata"),
     ],
 )
 def test_places_to_zones(text, zone):
