@@ -54,6 +54,7 @@ class Announcer:
             ),
             sequence=b.sequence,
             guests=tuple(b.guests or ()),
+            invitations={i.lang: (i.subject, i.body) for i in agent.invitations},
         )
 
     def announce(

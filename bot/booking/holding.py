@@ -82,7 +82,7 @@ class Booker:
         provider = self.ctx.providers[agent.provider]
         request = event_request(
             booking.id, agent, booking.start, booking.end, visitor.email, visitor.display_name,
-            visitor.token_person(), visitor.token_company(), booking.guests,
+            visitor.token_person(), visitor.token_company(), booking.guests, lang=visitor.locale,
         )  # fmt: skip
         try:
             created = provider.create_event(request)

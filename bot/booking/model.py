@@ -5,13 +5,14 @@ no database and call no provider."""
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping, Sequence
 
 from bot.calendars.base import AgentRef, CalendarProvider, EventRequest
 from bot.errors import GuestError
 from bot.inputs import clean_email
+from bot.messages.email import invitation_for
 from bot.messages.tokens import render_text
 from bot.store.models import BLOCK_MINUTES, Agent, Booking
 
@@ -111,6 +112,8 @@ class AgentRow:
     min_notice_minutes: int
     weight: int
     weekly: dict[int, list[tuple[int, int]]]
+    #: The agent's invitation versions per visitor language: lang → (subject, body).
+    invitations: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def blocks(start: datetime, end: datetime) -> list[datetime]:
@@ -140,17 +143,20 @@ def event_request(
     person: Mapping[str, Any],
     company: Mapping[str, Any],
     guests: Sequence[str] = (),
+    lang: str = "en",
 ) -> EventRequest:
     """The calendar event for a visitor, its summary and description rendered from the agent's
-    invitation with the visitor's person and company tokens."""
+    invitation in the visitor's language (``invitation_for``) with the visitor's person and
+    company tokens."""
     ctx = {"person": person, "company": company, "agent": {"name": agent.name, "email": agent.email}}
+    subject, body = invitation_for(lang, agent.invitation_subject, agent.invitation_body, agent.invitations)
     return EventRequest(
         idempotency_key=key,
         agent=ref(agent),
         start=start,
         end=end,
-        summary=" ".join(render_text(agent.invitation_subject, ctx).split()),
-        description=render_text(agent.invitation_body, ctx),
+        summary=" ".join(render_text(subject, ctx).split()),
+        description=render_text(body, ctx),
         attendee_email=email,
         attendee_name=name,
         with_conference=agent.include_conference,

@@ -197,7 +197,7 @@ class Moves:
                     event_request(
                         f"{booking_id}{was['seq'] + 1:04x}", agent, offer.start, offer.end,
                         visitor.email, visitor.display_name, visitor.token_person(), visitor.token_company(),
-                        visitor.guests,
+                        visitor.guests, lang=visitor.locale,
                     )  # fmt: skip
                 )
                 try:

@@ -26,6 +26,7 @@ from bot.scheduling.offering import pick_page
 from bot.scheduling.routing import Member, held_back, period_start
 from bot.store.models import (
     Agent,
+    AgentInvitation,
     Booking,
     DateOverride,
     Offer,
@@ -130,7 +131,14 @@ class Offering:
             )
         ):
             weekly[agent_id].setdefault(weekday, []).append((lo, hi))
-        return [AgentRow(*r, weekly=weekly[r[0]]) for r in rows]
+        versions: dict[int, dict[str, tuple[str, str]]] = {r[0]: {} for r in rows}
+        for agent_id, lang, subject, body in s.execute(
+            select(AgentInvitation.agent_id, AgentInvitation.lang, AgentInvitation.subject, AgentInvitation.body).where(
+                AgentInvitation.agent_id.in_(list(versions))
+            )
+        ):
+            versions[agent_id][lang] = (subject, body)
+        return [AgentRow(*r, weekly=weekly[r[0]], invitations=versions[r[0]]) for r in rows]
 
     # ---- availability -----------------------------------------------------------------
     def provider_busy(self, agents: Sequence[AgentRow], start: datetime, end: datetime) -> dict[int, Busy]:

@@ -125,8 +125,14 @@ TEXTS: dict[str, str] = {
     "rescheduled": "Done: your meeting is moved to {when} ({zone}) with {agent}. A new confirmation is on its way.",
     "reschedule_failed": "I could not reach the calendar to move your meeting, so nothing changed. "
     "Please pick another time or try again later.",
-    # the confirmation e-mail (the agent's invitation body stays as the agent wrote it)
-    "email_subject": "Your meeting with {agent}",
+    # the default invitation (bot.messages.email.DEFAULT_SUBJECT/DEFAULT_BODY): our tokens
+    # ({{person.first_name | "there"}}), not {placeholders}; an agent's own text stays as written
+    "invitation_subject_default": "Your meeting with {{agent.name}}",
+    "invitation_body_default": 'Hi {{person.first_name | "there"}},\n\n'
+    "thank you for booking a meeting. I look forward to learning more about "
+    '{{company.name | "your team"}} and how we can help.\n\n'
+    "Best regards,\n{{agent.name}}",
+    # the confirmation e-mail's fixed parts
     "email_when": "When",
     "email_with": "With",
     "email_join": "Join",

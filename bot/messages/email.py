@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import html
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from email.message import EmailMessage
 from email.utils import formataddr, make_msgid
@@ -15,16 +15,44 @@ from zoneinfo import ZoneInfo
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from bot.i18n import format_when, zone_label
-from bot.i18n.texts import say
+from bot.i18n.texts import TEXTS, say, template
 from bot.messages.tokens import render_html, render_text
 
-DEFAULT_SUBJECT = "Your meeting with {{agent.name}}"
-DEFAULT_BODY = (
-    'Hi {{person.first_name | "there"}},\n\n'
-    "thank you for booking a meeting. I look forward to learning more about "
-    '{{company.name | "your team"}} and how we can help.\n\n'
-    "Best regards,\n{{agent.name}}"
-)
+#: The default invitation, English source: new agents get a copy; translations are the
+#: ``invitation_*_default`` entries of ``bot/i18n/locales/<lang>.po``.
+DEFAULT_SUBJECT = TEXTS["invitation_subject_default"]
+DEFAULT_BODY = TEXTS["invitation_body_default"]
+
+
+def default_invitation(lang: str) -> tuple[str, str]:
+    """The default subject and body in ``lang`` (English when untranslated), tokens unfilled."""
+    return template("invitation_subject_default", lang), template("invitation_body_default", lang)
+
+
+def _own(text: str | None, default: str) -> bool:
+    """Whether the agent wrote ``text`` (not empty, not our default as copied to new agents)."""
+    return bool(text and text.strip()) and text.replace("\r\n", "\n").strip() != default.strip()
+
+
+def invitation_for(
+    lang: str, subject: str | None, body: str | None, versions: Mapping[str, tuple[str, str]] | None = None
+) -> tuple[str, str]:
+    """The subject and body templates a visitor speaking ``lang`` gets, each looked up in order:
+    the agent's version for ``lang`` → the agent's own main text, when they changed it (sent
+    as written, in every language) → our default in ``lang``. ``versions``: lang → (subject,
+    body); a version's empty subject falls through to the next step."""
+    lang = (lang or "en").replace("-", "_").split("_")[0].lower()
+    d_subject, d_body = default_invitation(lang)
+    v_subject, v_body = (versions or {}).get(lang, ("", ""))
+    if v_subject and v_subject.strip():
+        subject_t = v_subject
+    else:
+        subject_t = subject if subject and _own(subject, DEFAULT_SUBJECT) else d_subject
+    if v_body and v_body.strip():
+        body_t = v_body
+    else:
+        body_t = body if body and _own(body, DEFAULT_BODY) else d_body
+    return subject_t, body_t
 
 
 @dataclass(frozen=True)
@@ -51,6 +79,8 @@ class Confirmation:
     reschedule_url: str | None = None
     #: The visitor's guests (lower-case addresses): attendees in the ICS, listed to the agent.
     guests: tuple[str, ...] = ()
+    #: The agent's invitation versions per visitor language: lang → (subject, body).
+    invitations: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def token_context(c: Confirmation) -> dict[str, Mapping[str, Any]]:
@@ -104,13 +134,11 @@ def build_confirmation(c: Confirmation, mail_from: str, *, corrected: bool = Fal
     corrected their e-mail or name (its own Message-ID; the ICS REQUEST has the new SEQUENCE)."""
     ctx = token_context(c)
     lang = c.locale.split("_")[0]
-    # The default subject is ours, so it speaks the visitor's language; an agent's own subject
-    # stays as written. A subject is one line: a hostile name must not smuggle in headers.
-    if not c.subject_template or c.subject_template == DEFAULT_SUBJECT:
-        subject = " ".join(say("email_subject", lang, agent=c.agent_name).split())
-    else:
-        subject = " ".join(render_text(c.subject_template, ctx).split())
-    body_t = c.body_template or DEFAULT_BODY
+    # The default invitation is ours, so it speaks the visitor's language; an agent's own text
+    # stays as written unless they wrote a version for this language (invitation_for). A subject
+    # is one line: a hostile name must not smuggle in headers.
+    subject_t, body_t = invitation_for(lang, c.subject_template, c.body_template, c.invitations)
+    subject = " ".join(render_text(subject_t, ctx).split())
     facts = [
         f"{say('email_when', lang)}: {_when(c)}",
         f"{say('email_with', lang)}: {c.agent_name}",
@@ -244,12 +272,10 @@ def build_guest_mail(
             subject = " ".join(say("email_moved_subject", lang, agent=c.agent_name, when=when).split())
             start, end = was or (c.start, c.end)
             head = say("email_moved_body", lang, agent=c.agent_name, when=when, was=_when(g, start, end))
-        elif not c.subject_template or c.subject_template == DEFAULT_SUBJECT:
-            subject = " ".join(say("email_subject", lang, agent=c.agent_name).split())
-            head = render_text(c.body_template or DEFAULT_BODY, token_context(g))
         else:
-            subject = " ".join(render_text(c.subject_template, token_context(g)).split())
-            head = render_text(c.body_template or DEFAULT_BODY, token_context(g))
+            subject_t, body_t = invitation_for(lang, c.subject_template, c.body_template, c.invitations)
+            subject = " ".join(render_text(subject_t, token_context(g)).split())
+            head = render_text(body_t, token_context(g))
         facts = [f"{say('email_when', lang)}: {when}", f"{say('email_with', lang)}: {c.agent_name}", invited_by]
         if c.conference_url:
             facts.append(f"{say('email_join', lang)}: {c.conference_url}")

@@ -117,6 +117,22 @@ class Agent(Base):
     hours = relationship("WeeklyHour", back_populates="agent", cascade="all, delete-orphan")
     overrides = relationship("DateOverride", back_populates="agent", cascade="all, delete-orphan")
     time_off = relationship("TimeOff", back_populates="agent", cascade="all, delete-orphan")
+    #: The agent's versions of the invitation for one visitor language each (see AgentInvitation).
+    invitations = relationship("AgentInvitation", back_populates="agent", cascade="all, delete-orphan")
+
+
+class AgentInvitation(Base):
+    """The agent's invitation for visitors of one language (``lang``: en, fr, de, es, pt, it).
+    It wins over the agent's main subject and body for that language only; an empty subject
+    falls back to the main one (see ``bot.messages.email.invitation_for``)."""
+
+    __tablename__ = "agent_invitations"
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    lang = Column(String(8), primary_key=True)
+    subject = Column(Text, nullable=False, default="")
+    body = Column(Text, nullable=False)
+    updated_at = Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
+    agent = relationship("Agent", back_populates="invitations")
 
 
 class WeeklyHour(Base):

@@ -478,9 +478,12 @@ def _portal_paths() -> dict[str, Any]:
                              extra=not_found),
         },
         "/portal/agents/{agent_id}/invitation": {
-            "get": _page_op("invitation_tab", "The invitation editor with the token picker and preview", params=agent,
-                            extra=not_found),
-            "post": _page_op("invitation_save", "Save subject, body and the meeting-link setting", post=True,
+            "get": _page_op("invitation_tab", "The invitation editor with the token picker and preview; with "
+                            "`lang`, the agent's version for visitors of that language", params=agent + [_query_param(
+                                "lang", "en, fr, de, es, pt or it: open the version for that visitor language.")],
+                            extra={**not_found, "400": _html("Unknown language.")}),
+            "post": _page_op("invitation_save", "Save subject, body and the meeting-link setting; with field `lang`, "
+                             "save the version for that visitor language (`do=remove`: delete it)", post=True,
                              params=agent, extra=not_found),
         },
         "/portal/agents/{agent_id}/invitation/preview": {"post": {

@@ -29,11 +29,12 @@ from bot.admin.accounts import (
 )
 from bot.calendars import connect
 from bot.errors import ConfigError
-from bot.i18n import format_when, zone, zone_label
+from bot.i18n import SUPPORTED, format_when, zone, zone_label
+from bot.messages.email import default_invitation
 from bot.messages.tokens import render_text, tokens_in, unknown_tokens
 from bot.ops.runtime import google_config
 from bot.settings import Settings
-from bot.store.models import Agent, Booking, CalendarConnection, Queue, QueueMember, TimeOff
+from bot.store.models import Agent, AgentInvitation, Booking, CalendarConnection, Queue, QueueMember, TimeOff
 from bot.web.oauth import LABELS, MEETING, REASONS
 from bot.web.portal_kit import (
     COOKIE,
@@ -72,9 +73,18 @@ SAMPLE_LINK = {
     "local": "http://localhost:8000/meet/sample",
 }
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+#: The visitor languages an agent may write an invitation version for (bot.i18n.SUPPORTED).
+LANGUAGES = {"en": "English", "fr": "French", "de": "German", "es": "Spanish", "pt": "Portuguese", "it": "Italian"}
+assert tuple(LANGUAGES) == SUPPORTED
+#: What the invitation tab says about languages, in plain words.
+AS_WRITTEN = (
+    "Visitors chat in English, French, German, Spanish, Portuguese or Italian. While the body below is "
+    "our default, each visitor gets it in their own language. Once you change it, it is sent exactly as "
+    "you wrote it, in every language, unless you add a version for the visitor's language below."
+)
 
 
-def sample_context(agent: Agent, now: datetime) -> dict[str, dict[str, str]]:
+def sample_context(agent: Agent, now: datetime, lang: str = "en") -> dict[str, dict[str, str]]:
     ctx: dict[str, dict[str, str]] = {"person": {}, "company": {}}
     for path, _label, value in TOKENS:
         ns, key = path.split(".")
@@ -84,7 +94,7 @@ def sample_context(agent: Agent, now: datetime) -> dict[str, dict[str, str]]:
     tz = zone(agent.timezone)
     ctx["agent"] = {"name": agent.name, "email": agent.email}
     ctx["meeting"] = {
-        "when": f"{format_when(start, start + timedelta(minutes=30), tz, 'en')} ({zone_label(tz, 'en')})",
+        "when": f"{format_when(start, start + timedelta(minutes=30), tz, lang)} ({zone_label(tz, lang)})",
         "url": SAMPLE_LINK.get(agent.provider, SAMPLE_LINK["local"]) if agent.include_conference else "",
     }
     return ctx
@@ -280,44 +290,91 @@ def blueprint(settings: Settings) -> Blueprint:
     @bp.route("/portal/agents/<agent_id:int>/invitation", methods=["GET", "POST"])
     @agent_tab
     async def invitation_tab(request: Request, agent: Agent) -> response.HTTPResponse:
-        who, agent_id = request.ctx.who, agent.id
+        """The main invitation (no ``lang``) or the agent's version for one visitor language
+        (``?lang=fr`` to open it; POST field ``lang``, with ``do=remove`` to delete it)."""
+        who, agent_id, store = request.ctx.who, agent.id, request.app.ctx.store
         error = notice = None
-        subject, body, include = agent.invitation_subject, agent.invitation_body, agent.include_conference
-        if request.method == "POST":
+        post = request.method == "POST"
+        lang = (form_value(request, "lang") if post else request.args.get("lang", "")).strip()
+        if lang and lang not in LANGUAGES:
+            return page("Invitation", heading(who, agent) + "<p>Unknown language.</p>", who, active="invitation",
+                        status=400)
+        versions = await run(_versions, store, agent_id)
+        if lang:
+            subject, body = versions.get(lang) or default_invitation(lang)
+        else:
+            subject, body = agent.invitation_subject, agent.invitation_body
+        include = agent.include_conference
+        if post and lang and form_value(request, "do") == "remove":
+            await run(_remove_version, store, agent_id, lang)
+            notice = f"Removed the {LANGUAGES[lang]} version: {LANGUAGES[lang]}-speaking visitors get the main invitation."
+            versions.pop(lang, None)
+            lang, (subject, body) = "", (agent.invitation_subject, agent.invitation_body)
+        elif post:
             subject, body = form_value(request, "subject"), form_value(request, "body").replace("\r\n", "\n")
-            include = form_value(request, "include_conference") == "on"
+            if not lang:
+                include = form_value(request, "include_conference") == "on"
             try:
                 check_template(subject, body)
-                await run(_save_invitation, request.app.ctx.store, agent_id, subject.strip(), body, include)
-                notice = "Saved. The next booking's confirmation uses this text."
+                if lang:
+                    await run(_save_version, store, agent_id, lang, subject.strip(), body)
+                    versions[lang] = (subject.strip(), body)
+                    notice = f"Saved. {LANGUAGES[lang]}-speaking visitors get this version from the next booking on."
+                else:
+                    await run(_save_invitation, store, agent_id, subject.strip(), body, include)
+                    notice = "Saved. The next booking's confirmation uses this text."
             except ConfigError as exc:
                 error = str(exc)
         agent.include_conference = include
-        ctx = sample_context(agent, datetime.now(timezone.utc))
+        ctx = sample_context(agent, datetime.now(timezone.utc), lang or "en")
         picker = "".join(
             f"<li role=option tabindex=-1 data-token='{e('{{' + path + '}}')}'>"
             f"<code>{e('{{' + path + '}}')}</code> {e(label)}</li>"
             for path, label, _v in TOKENS
         )
         meeting = MEETING.get(agent.provider, "meeting")
+        base = f"/portal/agents/{agent_id}/invitation"
+        if lang:
+            options = "".join(
+                f"<option value='{code}'{' selected' if code == lang else ''}>{e(name)}</option>"
+                for code, name in LANGUAGES.items()
+            )
+            intro = (
+                f"<p><a href='{base}'>← Main invitation</a></p>"
+                f"<p class=muted>The version for {e(LANGUAGES[lang])}-speaking visitors: it replaces the main "
+                "invitation for them only. Leave the subject empty to use the main one.</p>"
+            )
+            fields = f"<label>Language <select name=lang>{options}</select></label>"
+            extra = ""
+            after = (
+                post_button(who, base, f"Remove the {LANGUAGES[lang]} version", fields={"lang": lang, "do": "remove"})
+                if lang in versions else ""
+            )
+        else:
+            intro = f"<p class=muted id=as-written>{e(AS_WRITTEN)}</p>"
+            fields = ""
+            extra = (
+                f"<label class=check><input type=checkbox name=include_conference{' checked' if include else ''}> "
+                f"Include a {e(meeting)} link</label>"
+            )
+            after = _versions_card(who, base, versions)
         form = (
-            f"<form method=post action='/portal/agents/{agent_id}/invitation' class='card editor' id=invitation"
-            f" data-preview='/portal/agents/{agent_id}/invitation/preview'>{csrf_field(who)}"
+            intro + f"<form method=post action='{base}' class='card editor' id=invitation"
+            f" data-preview='{base}/preview'>{csrf_field(who)}{fields}"
             f"<label>Subject <input name=subject maxlength=300 value='{e(subject)}'></label>"
             "<div class=toolbar><button type=button id=token-button aria-haspopup=listbox aria-expanded=false "
             "aria-controls=token-list title='Insert a token'>{ }</button>"
             f"<ul id=token-list role=listbox aria-label='Tokens' hidden>{picker}</ul></div>"
             f"<label>Body <textarea name=body id=body rows=10 maxlength=10000>{e(body)}</textarea></label>"
-            f"<label class=check><input type=checkbox name=include_conference{' checked' if include else ''}> "
-            f"Include a {e(meeting)} link</label>"
-            "<button type=submit>Save</button></form>"
+            f"{extra}<button type=submit>Save</button></form>{after}"
             "<section class=card><h2>Preview</h2><p class=muted>With sample values (Dana Lee, CTO at Acme).</p>"
             f"<p><strong id=preview-subject>{e(render_text(subject, ctx))}</strong></p>"
             f"<div id=preview aria-live=polite class=preview>{e(render_text(body, ctx))}</div>"
             f"<p class=muted>Tokens used: {e(', '.join(tokens_in(subject + body)) or 'none')}</p></section>"
         )
+        title = f"Invitation in {LANGUAGES[lang]}" if lang else "Invitation"
         return page(
-            "Invitation", heading(who, agent) + form, who, active="invitation", notice=notice, error=error,
+            title, heading(who, agent) + form, who, active="invitation", notice=notice, error=error,
             status=400 if error else 200,
         )
 
@@ -330,8 +387,10 @@ def blueprint(settings: Settings) -> Blueprint:
         if agent is None:
             return response.json({"error": "no such agent"}, status=404)
         subject, body = form_value(request, "subject"), form_value(request, "body")
-        agent.include_conference = form_value(request, "include_conference") == "on"
-        ctx = sample_context(agent, datetime.now(timezone.utc))
+        lang = form_value(request, "lang")
+        if not lang:  # a language version has no checkbox: the agent's setting holds
+            agent.include_conference = form_value(request, "include_conference") == "on"
+        ctx = sample_context(agent, datetime.now(timezone.utc), lang if lang in LANGUAGES else "en")
         problem = None
         try:
             check_template(subject, body)
@@ -479,6 +538,50 @@ def _save_invitation(store: Any, agent_id: int, subject: str, body: str, include
     with store.session() as s:
         agent = s.get(Agent, agent_id)
         agent.invitation_subject, agent.invitation_body, agent.include_conference = subject, body, include
+
+
+def _versions_card(who: Any, base: str, versions: dict[str, tuple[str, str]]) -> str:
+    """The agent's versions per language, with an edit link and a remove button each, and the
+    language picker that opens a new one (prefilled with our default in that language)."""
+    rows = "".join(
+        f"<tr><td>{e(LANGUAGES[code])}</td><td>{e(versions[code][0]) or '<span class=muted>(main subject)</span>'}</td>"
+        f"<td><a href='{base}?lang={code}'>Edit</a> "
+        + post_button(who, base, "Remove", fields={"lang": code, "do": "remove"})
+        + "</td></tr>"
+        for code in LANGUAGES if code in versions
+    )
+    table = (
+        f"<table id=versions><thead><tr><th>Language</th><th>Subject</th><th></th></tr></thead><tbody>{rows}</tbody></table>"
+        if rows else "<p class=muted>No versions per language yet.</p>"
+    )
+    options = "".join(f"<option value='{code}'>{e(name)}</option>" for code, name in LANGUAGES.items())
+    return (
+        "<section class=card><h2>A version per language</h2>"
+        "<p>Write the invitation again for the visitors of one language: they get that version, everyone "
+        f"else the invitation above.</p>{table}"
+        f"<form method=get action='{base}'><label>Language <select name=lang>{options}</select></label> "
+        "<button type=submit>Add or edit</button></form></section>"
+    )
+
+
+def _versions(store: Any, agent_id: int) -> dict[str, tuple[str, str]]:
+    with store.session() as s:
+        rows = s.execute(select(AgentInvitation).where(AgentInvitation.agent_id == agent_id)).scalars()
+        return {r.lang: (r.subject, r.body) for r in rows}
+
+
+def _save_version(store: Any, agent_id: int, lang: str, subject: str, body: str) -> None:
+    with store.session() as s:
+        row = s.get(AgentInvitation, (agent_id, lang))
+        if row is None:
+            s.add(AgentInvitation(agent_id=agent_id, lang=lang, subject=subject, body=body))
+        else:
+            row.subject, row.body = subject, body
+
+
+def _remove_version(store: Any, agent_id: int, lang: str) -> None:
+    with store.session() as s:
+        s.execute(delete(AgentInvitation).where(AgentInvitation.agent_id == agent_id, AgentInvitation.lang == lang))
 
 
 def _overrides(agent: Agent) -> list[tuple[str, str]]:

@@ -98,6 +98,8 @@ def test_email_speaks_the_visitors_language_but_keeps_the_agents_words():
     assert msg["Subject"] == "Votre rendez-vous avec Ada Lovelace" and msg["Content-Language"] == "fr"
     text = msg.get_body(("plain",)).get_content()
     assert f"{say('email_when', 'fr')}: " in text and say("email_when", "fr") != "When"  # French labels
-    assert text.startswith("Hi Dana,")  # the agent's invitation body stays as written
-    own = build_confirmation(confirmation(locale="de", subject_template="Demo mit {{company.name}}"), "m@x")
+    assert text.startswith("Bonjour Dana,")  # the default body is ours: in the visitor's language too
+    own = build_confirmation(confirmation(locale="de", subject_template="Demo mit {{company.name}}",
+                                          body_template="Hi {{person.first_name}}, see you!"), "m@x")
     assert own["Subject"] == "Demo mit Acme"
+    assert own.get_body(("plain",)).get_content().startswith("Hi Dana, see you!")  # the agent's own, as written

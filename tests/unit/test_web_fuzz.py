@@ -329,8 +329,9 @@ PORTAL_OPS = sorted(
     if t.startswith("/portal") and "{provider}" not in t  # connect: own test above
     for m in item
 )
-FORM_KEYS = ["csrf", "do", "agent", "weight", "email", "password", "again", "next", "t", "subject", "body", "hours",
-             "timezone", "day", "blocks", "start", "end", "id", "slug", "queue", "max_per_day", "meeting_minutes"]
+FORM_KEYS = ["csrf", "do", "lang", "agent", "weight", "email", "password", "again", "next", "t", "subject", "body",
+             "hours", "timezone", "day", "blocks", "start", "end", "id", "slug", "queue", "max_per_day",
+             "meeting_minutes"]
 
 
 def _sessions(env: dict[str, Any]) -> dict[str, tuple[str, str]]:
