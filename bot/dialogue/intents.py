@@ -33,6 +33,9 @@ QUESTION = "ask_meeting"
 #: Topics a request for a meeting may carry and still be one ("a demo about pricing", "a call on
 #: Teams", "my partner comes too"); who, how long, when elsewhere and what next are answered.
 BOOKED_WITH = {"guest", "price", "product", "support", "medium"}
+OUT_OF_SCOPE = "out_of_scope"
+#: Question topics that are not about the meeting: the out_of_scope intent, answered honestly.
+NOT_ABOUT_THE_MEETING = {"price", "product", "support"}
 #: Intents a correction of the visitor's details may carry on with (it books or changes a meeting).
 KEEPS_A_CORRECTION = {"book_meeting", "cancel_meeting", "reschedule_meeting"}
 
@@ -75,10 +78,13 @@ def decide(text: str, intent: str, confidence: float, ranking: list[tuple[str, f
         # "can I book a chat about your pro plan?", "a demo, and my partner pablo@acme.com comes
         # too?": a booking asked for, with its topic or guest (kept by the actions' context step).
         return Decision("book_meeting", scores.get("book_meeting", confidence), f"a booking with a question ({asked})")
-    if asked is not None and intent != QUESTION and not changes_booking and not asks_for_times(text):
+    if asked is not None and not changes_booking and not asks_for_times(text):
         # "how long is the meeting?", "c'est avec qui ?", "can my cto join? bob@acme.com": a
-        # question to answer, never a cancel, a stop or a new booking.
-        return Decision(QUESTION, scores.get(QUESTION, confidence), f"a question about the meeting ({asked})")
+        # question to answer, never a cancel, a stop or a new booking. Price, product and support
+        # are out of scope — answered honestly by the same answers (action_out_of_scope).
+        target = OUT_OF_SCOPE if asked in NOT_ABOUT_THE_MEETING else QUESTION
+        if intent != target:
+            return Decision(target, scores.get(target, confidence), f"a question ({asked})")
     if intent in NEEDS_WORDS and not _evidenced(intent, text):
         if says_book(text) and not changes_booking:
             return Decision("book_meeting", scores.get("book_meeting", confidence), f"{intent} without its words")
