@@ -45,6 +45,10 @@ class ActionBookSlot(Action):
                 from actions.action_offer_slots import ActionOfferSlots
 
                 return ctx + await ActionOfferSlots().run(dispatcher, tracker, domain)
+            if not tracker.get_slot("offer_cursor") and not await _booked_here(tracker):
+                # "ok cool that works, let's set one up then" with no times on screen: a request
+                # for times (the form asks only what is missing, then offers).
+                return ctx + [FollowupAction("booking_form")]
             dispatcher.utter_message(text=say("pick_a_button", lang(tracker)))
             return ctx
         svc = runtime.service()
@@ -91,6 +95,11 @@ class ActionBookSlot(Action):
             text=say("rescheduled", language, agent=result.agent_name, when=when, zone=zone_label(tz, result.locale))
         )
         return [SlotSet("offer_cursor", None), SlotSet("manage_intent", None)]
+
+
+async def _booked_here(tracker: Tracker) -> bool:
+    """Whether this conversation has a booking already (then "that works" is no new request)."""
+    return bool(await call(runtime.service().find_bookings, conversation_id=tracker.sender_id))
 
 
 async def book_offer(dispatcher: CollectingDispatcher, tracker: Tracker, offer_id: str) -> list[EventType]:

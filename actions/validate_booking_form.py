@@ -69,6 +69,13 @@ class ValidateBookingForm(FormValidationAction):
         return {**{e["name"]: e["value"] for e in events if e.get("event") == "slot"}, slot: None}
 
     @staticmethod
+    def _from_page(tracker: Tracker, value: str, section: str, key: str) -> bool:
+        """Whether ``value`` is what the page's metadata says (kept as given, shown inert), not
+        something typed in answer."""
+        info = tracker.get_slot(section)
+        return isinstance(info, dict) and info.get(key) == value
+
+    @staticmethod
     def _correction(value: Any, tracker: Tracker, dispatcher: CollectingDispatcher, slot: str) -> dict[str, Any] | None:
         text = value if isinstance(value, str) else ""
         email = corrected_email(text, tracker.get_slot("email"))
@@ -107,7 +114,10 @@ class ValidateBookingForm(FormValidationAction):
             fixed = await self._question(value, tracker, dispatcher, "first_name")
         if fixed is not None:
             return fixed
-        name = read_name(value) if isinstance(value, str) and not not_a_name(value) else None
+        if isinstance(value, str) and not_a_name(value) and not self._from_page(tracker, value, "person_info", "first_name"):
+            dispatcher.utter_message(text=say("name_not_plain", lang(tracker)))  # the form asks again
+            return {"first_name": None}
+        name = read_name(value) if isinstance(value, str) else None
         if name is None:
             dispatcher.utter_message(text=say("invalid_first_name", lang(tracker)))
         return {"first_name": name}
@@ -120,7 +130,10 @@ class ValidateBookingForm(FormValidationAction):
             fixed = await self._question(value, tracker, dispatcher, "company")
         if fixed is not None:
             return fixed
-        company = None if isinstance(value, str) and not_a_name(value) else clean_text(value, limit=200)
+        if isinstance(value, str) and not_a_name(value) and not self._from_page(tracker, value, "company_info", "name"):
+            dispatcher.utter_message(text=say("company_not_plain", lang(tracker)))  # the form asks again
+            return {"company": None}
+        company = clean_text(value, limit=200)
         if company is None:
             dispatcher.utter_message(text=say("invalid_company", lang(tracker)))
         return {"company": company}

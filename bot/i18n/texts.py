@@ -88,6 +88,8 @@ TEXTS: dict[str, str] = {
     "guest_failed": "I couldn't add the guest just now. Please try again in a few minutes, or use the link in your confirmation.",
     "guests_dropped": "Nothing is booked yet: pick a time again and I'll book it without that guest.",
     "message_too_long": 'That message is too long for me: please keep it under {limit} characters. Nothing was sent on.',
+    "name_not_plain": "That doesn't look like a first name, so I haven't kept it.",
+    "company_not_plain": "That doesn't look like a company name, so I haven't kept it.",
     # booking
     "slot_unavailable": "Sorry, that time is not available any more. Here are the next open times.",
     "slot_taken": "Sorry, someone just booked that time. Here are the next open times.",

@@ -154,7 +154,8 @@ async def test_book_slot_refuses_forged_ids_and_offers_fresh_times(service, stor
 
 async def test_book_slot_without_an_id_or_details(service, store):
     add_queue(store)
-    messages, _ = await run(ActionBookSlot(), make_tracker(slots=KNOWN, intent="choose_slot", text="the first one"))
+    on_screen = {**KNOWN, "offer_cursor": "2026-12-08T10:00:00+00:00"}  # times were shown
+    messages, _ = await run(ActionBookSlot(), make_tracker(slots=on_screen, intent="choose_slot", text="the first one"))
     assert "tap one of the times" in messages[0]["text"]
     page = service.offer_slots("visitor-1", "sales", count=1)
     tracker = make_tracker(intent="choose_slot", entities=[{"entity": "slot_id", "value": page.slots[0].id}])
@@ -174,3 +175,11 @@ async def test_slot_taken_between_offer_and_click(service, store):
     messages, _ = await run(ActionBookSlot(), tracker)
     assert "someone just booked that time" in messages[0]["text"]
     assert mine.start not in {b["payload"] for b in messages[0]["buttons"]}
+
+
+async def test_that_works_with_no_times_on_screen_asks_for_times(service, store):
+    add_queue(store)
+    tracker = make_tracker(slots=KNOWN, text="ok cool that works, lets set one up then", intent="choose_slot")
+    messages, events = await run(ActionBookSlot(), tracker)
+    assert {"event": "followup", "name": "booking_form"} in [{k: e.get(k) for k in ("event", "name")} for e in events]
+    assert messages == []
