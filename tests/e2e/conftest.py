@@ -129,6 +129,8 @@ def var_dir(stack: Chat) -> Path:
 
 
 CHROMIUM = Path("/usr/bin/chromium")
+#: What libfaketime's `faketime` command puts in the environment of what it runs.
+FAKETIME_VARS = ("LD_PRELOAD", "FAKETIME", "FAKETIME_DONT_FAKE_MONOTONIC", "FAKETIME_SHARED", "DYLD_INSERT_LIBRARIES")
 
 
 @pytest.fixture(scope="module")
@@ -139,8 +141,12 @@ def browser():
         pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run installs it)")
     from playwright.sync_api import sync_playwright
 
+    # Under `make test-clock` the servers run on a faked clock (libfaketime, LD_PRELOAD); the
+    # visitor's browser keeps the real one, as a visitor's does — Chromium under libfaketime
+    # never opened its socket.io connection and fell back to REST.
+    env = {k: v for k, v in os.environ.items() if k not in FAKETIME_VARS}
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"], env=env)
         yield b
         b.close()
 
