@@ -270,13 +270,17 @@ class Client:
         return out
 
     def others_booked_over(self, sender: str, start: datetime, end: datetime, since: datetime) -> int:
-        """Bookings of *other* conversations overlapping [start, end), made after ``since`` (confirmed,
-        or cancelled since: the runner cancels each conversation's bookings when it is done)."""
+        """Bookings of *other* conversations overlapping [start, end), made after ``since`` (pending,
+        confirmed, or cancelled since: the runner cancels each conversation's bookings when it is
+        done). ``since`` is taken a few minutes early: a clash is rare and re-running alone is cheap,
+        while a clash missed (clocks of the processes a little apart) fails a conversation for
+        something only the parallel run caused."""
+        since = since - timedelta(minutes=5)
         fmt = "%Y-%m-%d %H:%M:%S.%f"
         row = (
             self._db()
             .execute(
-                "SELECT COUNT(*) FROM bookings WHERE conversation_id != ? AND status IN ('confirmed', 'cancelled')"
+                "SELECT COUNT(*) FROM bookings WHERE conversation_id != ? AND status IN ('pending', 'confirmed', 'cancelled')"
                 " AND start < ? AND end > ? AND created_at >= ?",
                 (
                     sender,
