@@ -110,6 +110,28 @@ def _next_weekday(pref: TimePref, folded: str, tz: ZoneInfo, now: datetime) -> T
     return pref
 
 
+#: Weekday names in our six languages (folded), for "thursday morning?" said on a Thursday night.
+_WEEKDAY = re.compile(
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|lundi|mardi|mercredi|jeudi|vendredi"
+    r"|samedi|dimanche|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag|lunes|martes|miercoles"
+    r"|jueves|viernes|sabado|domingo|segunda|terca|quarta|quinta|sexta|lunedi|martedi|mercoledi|giovedi"
+    r"|venerdi|sabato|domenica)\b"
+)
+
+
+def _weekday_passed(pref: TimePref, folded: str, tz: ZoneInfo, now: datetime) -> TimePref:
+    """A weekday named on that very day, for hours already over ("anything thursday morning?" at
+    23:30 on a Thursday): next week's, as the visitor means — not a day whose morning is gone."""
+    local = now.astimezone(tz)
+    if pref.first is None or pref.first != pref.last or pref.first != local.date() or not _WEEKDAY.search(folded):
+        return pref
+    end = pref.hi if pref.hi is not None else (pref.at + 60 if pref.at is not None else 19 * 60)  # the working day's end
+    if local.hour * 60 + local.minute < end:
+        return pref
+    day = pref.first + timedelta(days=7)
+    return TimePref(first=day, last=day, lo=pref.lo, hi=pref.hi, at=pref.at, bound=pref.bound)
+
+
 SLANG = [
     (re.compile(r"\baprem\b", re.IGNORECASE), "après-midi"),
     (re.compile(r"\bapr[eè]s[- ]?m\b", re.IGNORECASE), "après-midi"),
@@ -282,7 +304,7 @@ def read_pref(text: str, lang: str, tz: ZoneInfo, now: datetime) -> TimePref | N
         break
     if days is None and lo is None and hi is None:
         return None
-    pref = _next_weekday(days, folded, tz, now) if days is not None else TimePref()
+    pref = _weekday_passed(_next_weekday(days, folded, tz, now), folded, tz, now) if days is not None else TimePref()
     if lo is not None or hi is not None:
         pref = TimePref(first=pref.first, last=pref.last, lo=lo, hi=hi, bound=True)
     return pref

@@ -146,3 +146,24 @@ def test_next_tuesday_said_on_a_saturday_is_next_weeks(text, lang):
     saturday = datetime(2026, 12, 12, 11, tzinfo=timezone.utc)
     pref = read_pref(text, lang, ZoneInfo("Europe/Madrid"), saturday)
     assert pref is not None and pref.first == pref.last == date(2026, 12, 15)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "hours"),
+    [
+        ("none of those work, anything thursday morning?", "en", (480, 720)),
+        ("têm alguma coisa quinta de manhã?", "pt", (480, 720)),
+        ("jeudi 15h ?", "fr", None),
+        ("thursday?", "en", None),
+    ],
+)
+def test_a_weekday_named_on_that_day_after_its_hours_is_next_weeks(text, lang, hours):
+    """Said at 23:30 on Thursday 31 December: that Thursday's morning is over, so it is the 7th
+    (in the morning, the same words still mean today)."""
+    tz = ZoneInfo("Europe/London")
+    late = read_pref(text, lang, tz, datetime(2026, 12, 31, 23, 30, tzinfo=timezone.utc))
+    assert late is not None and late.first == date(2027, 1, 7)
+    if hours:
+        assert (late.lo, late.hi) == hours
+    early = read_pref(text, lang, tz, datetime(2026, 12, 31, 7, 0, tzinfo=timezone.utc))
+    assert early is not None and early.first == date(2026, 12, 31)
