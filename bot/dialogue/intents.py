@@ -12,6 +12,7 @@ message also cancels, moves, asks for free times or for a booking. Pure: ``bot.r
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -34,6 +35,8 @@ QUESTION = "ask_meeting"
 #: Teams", "my partner comes too"); who, how long, when elsewhere and what next are answered.
 BOOKED_WITH = {"guest", "price", "product", "support", "medium"}
 OUT_OF_SCOPE = "out_of_scope"
+#: Intents an e-mail with a booking code may carry and stay ("cancel 9e1c2fa07b3d, sam@x.com").
+LOOKUP_KEEPS = {"give_booking_code", "cancel_meeting", "reschedule_meeting"}
 #: Question topics that are not about the meeting: the out_of_scope intent, answered honestly.
 NOT_ABOUT_THE_MEETING = {"price", "product", "support"}
 #: Intents a correction of the visitor's details may carry on with (it books or changes a meeting).
@@ -68,7 +71,12 @@ def decide(text: str, intent: str, confidence: float, ranking: list[tuple[str, f
     changes_booking = says_cancel(text) or says_move(text)
     if intent == "book_meeting" and asks_for_times(text):
         return Decision("ask_time", scores.get("ask_time", confidence), "a question about free times")
-    looks_up = intent == "give_booking_code" and find_code(text) is not None
+    code = find_code(text)
+    if code is not None and re.search(r"[a-f]", code) and find_email(text) and intent not in LOOKUP_KEEPS:
+        # "sam@example.com 9e1c2fa07b3d": an e-mail and a booking code (hex with a letter, so no
+        # phone number) are a lookup, whatever the classifier made of the random code.
+        return Decision("give_booking_code", scores.get("give_booking_code", confidence), "an e-mail and a booking code")
+    looks_up = intent == "give_booking_code" and code is not None
     if intent not in KEEPS_A_CORRECTION and not looks_up and corrects_details(text):
         # "oops wrong email, it's mark@acme.com": not an intent of its own — the answer being
         # corrected (in the form) or the booking's attendee (after it), whatever the classifier says.
