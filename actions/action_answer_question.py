@@ -22,11 +22,12 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import apply, call, context_events, lang, requested_slot
+from actions.common import apply, call, context_events, lang, latest_booking, requested_slot
 from bot.dialogue.answers import find_emails
 from bot.dialogue.questions import asked_topics, topic
 from bot.errors import BotError
 from bot.i18n import format_slot, zone, zone_label
+from bot.i18n.detect import fold
 from bot.i18n.places import find_zone
 from bot.i18n.texts import say
 from bot.ops import runtime
@@ -63,8 +64,8 @@ async def answer_question(dispatcher: CollectingDispatcher, tracker: Tracker, te
     about = asked_topics(text) or [t for t in (topic(text),) if t]
     svc = runtime.service()
     try:
-        booking = await _latest_booking(tracker)
-        facts = await call(svc.offering.meeting_facts, tracker.get_slot("queue"), tracker.sender_id)
+        booking = await latest_booking(tracker)
+        facts = await call(svc.meeting_facts, tracker.get_slot("queue"), tracker.sender_id)
     except BotError as exc:
         log.warning("answering a question: %s", exc)
         dispatcher.utter_message(text=say("offer_failed", language))
@@ -129,13 +130,6 @@ async def _answer(
     return []
 
 
-async def _latest_booking(tracker: Tracker) -> dict[str, Any] | None:
-    """This conversation's newest upcoming confirmed booking, if any."""
-    found = await call(runtime.service().find_bookings, conversation_id=tracker.sender_id)
-    found = [b for b in found or [] if b.get("status") == "confirmed"]
-    return max(found, key=lambda b: b.get("created_at") or "") if found else None
-
-
 def _start(booking: dict[str, Any]) -> datetime:
     return datetime.fromisoformat(booking["start"].replace("Z", "+00:00"))
 
@@ -154,8 +148,6 @@ def _tool(provider: str, language: str) -> str:
 
 
 def _medium(text: str, booking: dict[str, Any] | None, tools: list[str], language: str) -> str:
-    from bot.i18n.detect import fold
-
     folded = fold(text)
     asked = next((name for word, name in ASKED_TOOLS.items() if word in folded.split() or f"{word}?" in folded), None)
     if booking:

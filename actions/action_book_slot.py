@@ -10,7 +10,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.action_answer_question import GUEST_ERRORS
-from actions.common import apply, call, context_events, lang, offer_again, visitor
+from actions.common import apply, call, context_events, lang, latest_booking, offer_again, visitor
 from bot.dialogue.lexicon import says_time
 from bot.errors import (
     AlreadyCancelled,
@@ -45,7 +45,7 @@ class ActionBookSlot(Action):
                 from actions.action_offer_slots import ActionOfferSlots
 
                 return ctx + await ActionOfferSlots().run(dispatcher, tracker, domain)
-            if not tracker.get_slot("offer_cursor") and not await _booked_here(tracker):
+            if not tracker.get_slot("offer_cursor") and await latest_booking(tracker) is None:
                 # "ok cool that works, let's set one up then" with no times on screen: a request
                 # for times (the form asks only what is missing, then offers).
                 return ctx + [FollowupAction("booking_form")]
@@ -95,11 +95,6 @@ class ActionBookSlot(Action):
             text=say("rescheduled", language, agent=result.agent_name, when=when, zone=zone_label(tz, result.locale))
         )
         return [SlotSet("offer_cursor", None), SlotSet("manage_intent", None)]
-
-
-async def _booked_here(tracker: Tracker) -> bool:
-    """Whether this conversation has a booking already (then "that works" is no new request)."""
-    return bool(await call(runtime.service().find_bookings, conversation_id=tracker.sender_id))
 
 
 async def book_offer(dispatcher: CollectingDispatcher, tracker: Tracker, offer_id: str) -> list[EventType]:

@@ -15,7 +15,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, FollowupAction, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.common import apply, call, context_events, lang, requested_slot
+from actions.common import apply, call, context_events, lang, latest_booking, requested_slot
 from bot.dialogue.answers import corrected_email, stated_name
 from bot.dialogue.lexicon import says_resume
 from bot.errors import BotError
@@ -70,13 +70,11 @@ class ActionDefaultFallback(Action):
 async def _correct_booking(tracker: Tracker, email: str | None, name: str | None) -> tuple[str, str] | None:
     """Correct this conversation's latest upcoming booking, if it has one: (text key, address the
     confirmation went to). None when there is no booking to correct."""
-    svc = runtime.service()
-    found = await call(svc.find_bookings, conversation_id=tracker.sender_id)
-    if not found:
+    latest = await latest_booking(tracker)
+    if latest is None:
         return None
-    latest = max(found, key=lambda b: b.get("created_at") or "")
     try:
-        fixed = await call(svc.correct_visitor, latest["id"], email=email, first_name=name)
+        fixed = await call(runtime.service().correct_visitor, latest["id"], email=email, first_name=name)
     except BotError:
         return "booking_correct_failed", latest["visitor_email"]
     return "booking_corrected", fixed["visitor_email"]

@@ -11,6 +11,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.action_answer_question import answer_question
 from actions.common import SayAction, apply, context_events
 from bot.dialogue.questions import topic
 
@@ -22,8 +23,6 @@ class ActionOutOfScope(SayAction):
         text = (tracker.latest_message or {}).get("text") or ""
         if topic(text) is None:
             return await super().run(dispatcher, tracker, domain)
-        from actions.action_answer_question import answer_question
-
         ctx = context_events(tracker)
         apply(tracker, ctx)
         return ctx + await answer_question(dispatcher, tracker, text)

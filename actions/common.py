@@ -131,6 +131,13 @@ def _guests_named(text: str, tracker: Tracker, values: dict[str, Any]) -> list[s
     return known + new if new else None
 
 
+async def latest_booking(tracker: Tracker) -> dict[str, Any] | None:
+    """This conversation's newest upcoming confirmed booking (``find_bookings`` finds only
+    those), if it has one."""
+    found = await call(runtime.service().find_bookings, conversation_id=tracker.sender_id)
+    return max(found, key=lambda b: b.get("created_at") or "") if found else None
+
+
 def lang(tracker: Tracker) -> str:
     return tracker.get_slot("language") or "en"
 

@@ -8,6 +8,7 @@ from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.action_answer_question import answer_question
 from actions.common import apply, context_events, lang
 from bot.dialogue.answers import corrected_email, find_email, not_a_name, read_name, stated_name
 from bot.dialogue.questions import asks
@@ -63,8 +64,6 @@ class ValidateBookingForm(FormValidationAction):
         text = value if isinstance(value, str) else ""
         if not text or asks(text) is None:
             return None
-        from actions.action_answer_question import answer_question
-
         events = await answer_question(dispatcher, tracker, text)
         return {**{e["name"]: e["value"] for e in events if e.get("event") == "slot"}, slot: None}
 

@@ -113,6 +113,10 @@ class BookingService:
     def queue_info(self, slug: str | None) -> QueueInfo:
         return self.offering.queue_info(slug)
 
+    def meeting_facts(self, slug: str | None, conversation_id: str | None = None) -> dict:
+        """Length, tools and the times last shown: what a visitor's question is answered from."""
+        return self.offering.meeting_facts(slug, conversation_id)
+
     def offer_slots(
         self,
         conversation_id: str,

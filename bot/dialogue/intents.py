@@ -28,6 +28,7 @@ from bot.dialogue.lexicon import (
     says_resume,
 )
 from bot.dialogue.questions import asks
+from bot.i18n.detect import fold
 
 FALLBACK = "nlu_fallback"
 QUESTION = "ask_meeting"
@@ -121,8 +122,6 @@ WH_WORDS = set(
 
 
 def _wh(text: str) -> bool:
-    from bot.i18n.detect import fold
-
     words = fold(text).split()
     return bool(words) and words[0].strip("¿?!.,") in WH_WORDS
 

@@ -929,20 +929,23 @@ def asked_topics(text: str) -> list[str]:
     """Every topic the message asks about, in ``PRIORITY`` order ("cuanto dura? y con quien
     seria?" → who, length): what ``asks`` would say first, then the others it found. Empty
     when ``asks`` is None."""
-    first = asks(text)
+    first, found = _asked(text)
     if first is None:
         return []
-    prepared = _prepare(text)
-    found = _topics(text, prepared, _is_question(text, prepared)) | {first}
     return [first] + [name for name in PRIORITY if name in found and name != first]
 
 
 def asks(text: str) -> str | None:
     """``topic(text)`` when the message is a question, or a guest being added with an e-mail
     address ("add my colleague bob@x.com"); else None."""
+    return _asked(text)[0]
+
+
+def _asked(text: str) -> tuple[str | None, set[str]]:
+    """(what ``asks`` answers, every topic found)."""
     prepared = _prepare(text)
     question = _is_question(text, prepared)
     found = _topics(text, prepared, question)
     if _EMAIL.search(text or "") and ("guest" in found or _GUEST_MAIL.search(prepared)):
-        return "guest"  # an address with a guest word, asked or not ("...mi socio pablo@x.com, se puede?")
-    return _first(found) if question else None
+        return "guest", found  # an address with a guest word, asked or not ("...mi socio pablo@x.com, se puede?")
+    return (_first(found) if question else None), found

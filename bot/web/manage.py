@@ -221,6 +221,14 @@ def blueprint(settings: Settings) -> Blueprint:
             f"<button type=submit>{html.escape(say('page_guest_button', lang))}</button></fieldset></form>"
         )
 
+    def ended(exc: Exception, lang: str, title: str) -> response.HTTPResponse:
+        """The page for a booking that can no longer change: cancelled, started, or unknown."""
+        if isinstance(exc, AlreadyCancelled):
+            return room_page(lang, title, _p(say("page_already_cancelled", lang)))
+        if isinstance(exc, BookingInPast):
+            return room_page(lang, title, _p(say("meeting_started", lang)), status=409)
+        return invalid(lang, "page_reschedule_title")
+
     async def add_guest(request: Request, booking_id: str) -> response.HTTPResponse:
         token, form = form_token(request)
         b, _seq, refused = await checked(request, booking_id, token)
@@ -242,12 +250,8 @@ def blueprint(settings: Settings) -> Blueprint:
                 "too_many": say("page_guest_too_many", lang, limit=exc.limit if exc.limit is not None else ""),
             }[exc.reason]
             return await choose(request, booking_id, token, None, status=422, message=text)
-        except AlreadyCancelled:
-            return room_page(lang, title, _p(say("page_already_cancelled", lang)))
-        except BookingInPast:
-            return room_page(lang, title, _p(say("meeting_started", lang)), status=409)
-        except BookingNotFound:
-            return invalid(lang, "page_reschedule_title")
+        except (AlreadyCancelled, BookingInPast, BookingNotFound) as exc:
+            return ended(exc, lang, title)
         except ProviderError as exc:
             log.warning("adding guests to %s failed at the provider: %s", booking_id, type(exc).__name__)
             return await choose(request, booking_id, token, None, status=503, message=say("page_guest_failed", lang))
@@ -274,12 +278,8 @@ def blueprint(settings: Settings) -> Blueprint:
             )
         except (SlotTaken, OfferExpired, SlotInPast, OfferNotFound):
             return await choose(request, booking_id, token, None, notice="page_reschedule_taken", status=409)
-        except AlreadyCancelled:
-            return room_page(lang, title, _p(say("page_already_cancelled", lang)))
-        except BookingInPast:
-            return room_page(lang, title, _p(say("meeting_started", lang)), status=409)
-        except BookingNotFound:
-            return invalid(lang, "page_reschedule_title")
+        except (AlreadyCancelled, BookingInPast, BookingNotFound) as exc:
+            return ended(exc, lang, title)
         except ProviderError as exc:
             log.warning("reschedule of %s failed at the provider: %s", booking_id, type(exc).__name__)
             return room_page(lang, title, _p(say("page_reschedule_failed", lang)), status=503)
