@@ -25,6 +25,10 @@ TEXTS: dict[str, str] = {
     "invalid_email": "That doesn't look like an e-mail address. Please type it like name@company.com.",
     "ask_first_name": "Thanks! And your first name?",
     "invalid_first_name": "Sorry, I didn't get that. What's your first name?",
+    # the form's question again, after an answer that did not do (no "Thanks!" this time)
+    "reask_email": "What's your e-mail address?",
+    "reask_first_name": "What's your first name?",
+    "reask_company": "Which company are you with?",
     "ask_company": "Which company are you with?",
     "invalid_company": "Sorry, I didn't get that. Which company are you with?",
     "booking_stopped": 'No problem, I\'ve stopped. Nothing was booked. Say "book a meeting" whenever you want '
