@@ -17,7 +17,7 @@ from bot.i18n import format_window, zone
 from bot.i18n.texts import say
 from bot.ops import runtime
 from bot.scheduling import Interval
-from bot.scheduling.preferences import TimePref, windows
+from bot.scheduling.preferences import TimePref, around, windows
 
 
 class ActionOfferSlots(Action):
@@ -50,10 +50,18 @@ class ActionOfferSlots(Action):
             events = await offer(dispatcher, tracker, intro=intro, after=after, within=wins, quiet=True)
             if events is not None:
                 return ctx + extra + events
-            # The nearest times after the window: at the hours asked for on the next working
-            # days ("tomorrow 2-4pm" on a Saturday: Monday 2-4pm), else in the working day.
+            # The nearest times: on the same day a little before or after, else at the hours
+            # asked for on the next working days ("tomorrow 2-4pm" on a Saturday: Monday 2-4pm),
+            # else in the working day.
             nearest = after or (wins[0].start if wins else None)
             intro = self._none(pref, wins, tz, tracker, language)
+            near = around(pref)
+            if near is not None and after is None:  # the same day, a little before or after
+                events = await offer(
+                    dispatcher, tracker, intro=intro, within=windows(near, tz, svc.clock(), HORIZON_DAYS), quiet=True
+                )
+                if events is not None:
+                    return ctx + extra + events
             tries = [windows(None, tz, svc.clock(), HORIZON_DAYS)]
             if pref.first is not None and (pref.lo is not None or pref.hi is not None or pref.at is not None):
                 tries.insert(0, windows(replace(pref, first=None, last=None), tz, svc.clock(), HORIZON_DAYS))

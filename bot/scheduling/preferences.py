@@ -111,6 +111,28 @@ def _spans_a_workday(first: date, last: date, pref: TimePref) -> bool:
     return any((first + timedelta(days=i)).weekday() in WORKDAYS for i in range((last - first).days + 1))
 
 
+#: How far either side of the hours asked for the nearest times on the same day may be.
+NEAR = 2 * 60
+
+
+def around(pref: TimePref) -> TimePref | None:
+    """The same days a little before and after the hours asked for — where a receptionist looks
+    first when nothing is free then ("Thursday 2-4pm" is full: Thursday 12:00 or 17:00) — never
+    earlier or later in the day than the visitor's working day unless they asked for such hours.
+    A one-sided bound ("not before 9", "after 3pm") is a limit, not a wish: None then, as when
+    ``pref`` names no days and hours; a range ("between 2 and 4pm") widens both ways."""
+    if pref.first is None or (pref.bound and (pref.lo is None or pref.hi is None)):
+        return None
+    if pref.at is not None:
+        lo, hi = pref.at - AROUND[0], pref.at + AROUND[1]
+    elif pref.lo is not None or pref.hi is not None:
+        lo, hi = pref.lo if pref.lo is not None else WORKDAY[0], pref.hi if pref.hi is not None else WORKDAY[1]
+    else:
+        return None
+    wide_lo, wide_hi = max(lo - NEAR, min(lo, WORKDAY[0])), min(hi + NEAR, max(hi, WORKDAY[1]))
+    return TimePref(first=pref.first, last=pref.last, lo=max(0, wide_lo), hi=min(DAY, wide_hi))
+
+
 def windows(pref: TimePref | None, tz: ZoneInfo, now: datetime, horizon_days: int) -> list[Interval]:
     """The UTC windows ``pref`` stands for between now and the booking horizon. Without days,
     or over several days ("next week"), the visitor's working days; without hours, the visitor's working day — a receptionist offers

@@ -214,3 +214,26 @@ async def test_a_time_taken_meanwhile_is_replaced_inside_the_working_day(service
     times = offered(store, messages, "Europe/London")
     assert times and all(s.weekday() < 5 and s.hour >= 8 and (e.hour, e.minute) <= (19, 0) for s, e in times)
     assert not [b for b in service.list_bookings() if b["visitor_email"] == "kim@example.com"]
+
+
+async def test_nothing_in_the_hours_asked_offers_the_nearest_times_that_day_before_and_after(service, store):
+    """Thursday 2-4pm is taken: a receptionist offers Thursday a little earlier and later,
+    not only Friday at 2."""
+    busy_thursday = [(d, 8 * 60, 19 * 60) for d in range(5) if d != 3] + [(3, 8 * 60, 14 * 60), (3, 16 * 60, 19 * 60)]
+    add_queue(store, agents=[("Ada", "Europe/London", busy_thursday)])
+    tracker = make_tracker(
+        text="anything thursday between 2 and 4pm?", intent="ask_time", slots={**KNOWN, "timezone": "Europe/London"}
+    )
+    messages, _ = await run(ActionOfferSlots(), tracker)
+    times = offered(store, messages, "Europe/London")
+    assert times and all(s.date() == date(2026, 12, 3) for s, _ in times)
+    assert all(s.hour >= 12 and (e.hour, e.minute) <= (18, 0) for s, e in times)  # two hours either side at most
+    assert any(e.hour <= 14 for _, e in times) and any(s.hour >= 16 for s, _ in times)  # before and after
+    # "not before 3pm" is a bound: nothing earlier is offered, even when 3-7pm is full.
+    late = [(d, 8 * 60, 19 * 60) for d in range(5) if d != 3] + [(3, 8 * 60, 15 * 60)]
+    add_queue(store, slug="late", agents=[("Bo", "Europe/London", late)])
+    tracker = make_tracker(
+        text="thursday, not before 3pm", intent="ask_time", slots={**KNOWN, "timezone": "Europe/London", "queue": "late"}
+    )
+    messages, _ = await run(ActionOfferSlots(), tracker)
+    assert all(s.hour >= 15 for s, _ in offered(store, messages, "Europe/London"))

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.i18n.timeprefs import read_pref
-from bot.scheduling.preferences import TimePref, windows
+from bot.scheduling.preferences import TimePref, around, windows
 
 NOW = datetime(2026, 12, 7, 10, 0, tzinfo=timezone.utc)  # Monday
 LONDON = ZoneInfo("Europe/London")
@@ -167,3 +167,34 @@ def test_a_weekday_named_on_that_day_after_its_hours_is_next_weeks(text, lang, h
         assert (late.lo, late.hi) == hours
     early = read_pref(text, lang, tz, datetime(2026, 12, 31, 7, 0, tzinfo=timezone.utc))
     assert early is not None and early.first == date(2026, 12, 31)
+
+
+@pytest.mark.parametrize(
+    ("pref", "window"),
+    [
+        (TimePref(first=date(2026, 12, 3), last=date(2026, 12, 3), lo=14 * 60, hi=16 * 60), (12 * 60, 18 * 60)),
+        # never earlier than the working day unless asked: 8-9am widens later only
+        (TimePref(first=date(2026, 12, 3), last=date(2026, 12, 3), lo=8 * 60, hi=9 * 60), (8 * 60, 11 * 60)),
+        # 7pm asked: evening hours are theirs to ask for, two more hours are not
+        (TimePref(first=date(2026, 12, 3), last=date(2026, 12, 3), at=19 * 60), (16 * 60, 21 * 60)),
+        # a range given as bounds widens both ways
+        (TimePref(first=date(2026, 12, 3), last=date(2026, 12, 3), lo=14 * 60, hi=16 * 60, bound=True), (12 * 60, 18 * 60)),
+    ],
+)
+def test_the_nearest_hours_on_the_same_day(pref, window):
+    near = around(pref)
+    assert near is not None and (near.first, near.last) == (pref.first, pref.last)
+    assert (near.lo, near.hi) == window
+
+
+@pytest.mark.parametrize(
+    "pref",
+    [
+        TimePref(first=date(2026, 12, 3), last=date(2026, 12, 3), lo=15 * 60, bound=True),  # "not before 3pm"
+        TimePref(first=date(2026, 12, 3), last=date(2026, 12, 3), hi=12 * 60, bound=True),  # "before noon"
+        TimePref(lo=14 * 60, hi=16 * 60),  # no day: the next days at those hours come instead
+        TimePref(first=date(2026, 12, 3), last=date(2026, 12, 3)),  # a whole day: nothing to widen
+    ],
+)
+def test_a_limit_or_a_bare_day_is_not_widened(pref):
+    assert around(pref) is None
