@@ -106,7 +106,6 @@ def context_events(tracker: Tracker) -> list[EventType]:
         runtime.service().clock(),
         answering=requested_slot(tracker),
         intent=(latest.get("intent") or {}).get("name"),
-        entity=next((e for e in latest.get("entities") or [] if e.get("entity") == "time"), None),
     )
     if said.zone is not None:
         values["timezone"], values["timezone_stated"] = said.zone.key, True

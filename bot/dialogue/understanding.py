@@ -48,12 +48,10 @@ def heard(
     *,
     answering: str | None = None,
     intent: str | None = None,
-    entity: dict | None = None,
 ) -> Heard:
     """The zone and time preference in ``text``. ``answering`` is the form question being
     answered (``email``, ``first_name``, ``company``) or None; ``tz`` the zone the visitor's
-    words are read in; ``entity`` the NLU's ``time`` entity of the message, used when it was
-    read in the zone, language and minute the words are meant in (bot/rasa_ext/time_entities.py)."""
+    words are read in."""
     text = (text or "").strip()
     if not text or text.startswith("/"):
         return Heard()
@@ -64,22 +62,5 @@ def heard(
     if (intent == "inform_timezone" or _CUE.search(fold(text))) and asks(text) != "zone":
         # "what time is that in New York?" asks about a place; it does not move the visitor there
         place = find_zone(text)
-    pref = _from_entity(entity, lang, place or tz, now)
-    if pref is None:
-        pref = read_pref(_EMAIL.sub(" ", text), lang, place or tz, now)
+    pref = read_pref(_EMAIL.sub(" ", text), lang, place or tz, now)
     return Heard(zone=place, pref=pref if pref is not None and not pref.is_empty() else None)
-
-
-def _from_entity(entity: dict | None, lang: str, tz: ZoneInfo, now: datetime) -> TimePref | None:
-    if not isinstance(entity, dict):
-        return None
-    info = entity.get("additional_info") or {}
-    try:
-        reference = datetime.fromisoformat(str(info.get("reference")))
-    except ValueError:
-        return None
-    if info.get("timezone") != tz.key or info.get("lang") != lang or reference.tzinfo is None:
-        return None
-    if abs((reference - now).total_seconds()) > 300:  # read at another time: "tomorrow" may differ
-        return None
-    return TimePref.from_slot(entity.get("value"))

@@ -265,16 +265,11 @@ def _is_now(item: dict, now: datetime) -> bool:
 def read_pref(text: str, lang: str, tz: ZoneInfo, now: datetime) -> TimePref | None:
     """What ``text`` says about when: days, parts of days, exact times, ranges and bounds, in the
     visitor's zone ("next Tuesday afternoon", "entre 8h et midi", "nicht vor 9 Uhr")."""
-    return read_time(text, lang, tz, now)[0]
-
-
-def read_time(text: str, lang: str, tz: ZoneInfo, now: datetime) -> tuple[TimePref | None, tuple[int, int] | None]:
-    """:func:`read_pref`, and where in ``text`` the words it read stand (start, end)."""
     if not text or text.startswith("/"):
-        return None, None
+        return None
     from bot.i18n.detect import fold
 
-    cleaned = _STRIP.sub(lambda m: " " * len(m.group()), text)  # blanked, so positions keep
+    cleaned = _STRIP.sub(" ", text)
     folded = fold(cleaned)
     lo, hi, spans = _bounds(folded)
     # Duckling reads the visitor's own spelling ("nächste", "mañana"), without the bounds read
@@ -283,7 +278,6 @@ def read_time(text: str, lang: str, tz: ZoneInfo, now: datetime) -> tuple[TimePr
     for a, b in spans:
         rest = rest[:a] + " " * (b - a) + rest[b:]
     days = None
-    used: list[tuple[int, int]] = []
     for slang, word in SLANG:
         rest = slang.sub(word, rest)
     found = _duckling(rest, lang, tz, now)
@@ -300,28 +294,20 @@ def read_time(text: str, lang: str, tz: ZoneInfo, now: datetime) -> tuple[TimePr
             continue  # "the first one" picks a button; it is not the 1st of the month
         if days is None:
             days = p
-            used.append((item.get("start", 0), item.get("end", 0)))
             continue
-        merged = True
         # "el viernes … sobre las 2 de la tarde" read as two expressions: the day of the one,
         # the hours of the other.
         if days.first is not None and days.lo is None and days.hi is None and days.at is None and p.first is None:
             days = TimePref(first=days.first, last=days.last, lo=p.lo, hi=p.hi, at=p.at)
         elif days.first is None and p.first is not None and (days.lo is not None or days.at is not None):
             days = TimePref(first=p.first, last=p.last, lo=days.lo, hi=days.hi, at=days.at)
-        else:
-            merged = False
-        if merged:
-            used.append((item.get("start", 0), item.get("end", 0)))
         break
     if days is None and lo is None and hi is None:
-        return None, None
+        return None
     pref = _weekday_passed(_next_weekday(days, folded, tz, now), folded, tz, now) if days is not None else TimePref()
     if lo is not None or hi is not None:
         pref = TimePref(first=pref.first, last=pref.last, lo=lo, hi=hi, bound=True)
-    used += spans
-    start, end = max(0, min(a for a, _ in used)), min(len(text), max(b for _, b in used))
-    return pref, ((start, end) if start < end else (0, len(text)))
+    return pref
 
 
 def _duckling(text: str, lang: str, tz: ZoneInfo, now: datetime) -> list[dict]:

@@ -127,19 +127,3 @@ def test_chat_page_and_relay(stack):
     with pytest.raises(urllib.error.HTTPError) as err:
         stack.post(f"{stack.web}/chat", {"sender": "bad sender!", "message": "hi"})
     assert err.value.code == 400
-
-
-def test_the_nlu_reads_a_time_as_an_entity(stack):
-    """The model's pipeline has the TimeEntities component: a time in a message is the entity
-    `time` in the parse the actions get (tracker of the real Rasa server)."""
-    sender = "e2e-time-entity"
-    stack.say(sender, "hi, can I book a demo next tuesday afternoon?", {"timezone": "Europe/Paris", "locale": "en_GB"})
-    with urllib.request.urlopen(f"{stack.rasa}/conversations/{sender}/tracker", timeout=30) as r:
-        tracker = json.loads(r.read())
-    user = [e for e in tracker["events"] if e["event"] == "user"][-1]
-    found = [e for e in user["parse_data"]["entities"] if e["entity"] == "time"]
-    assert len(found) == 1 and found[0]["extractor"] == "TimeEntities", user["parse_data"]
-    assert "tuesday afternoon" in user["text"][found[0]["start"] : found[0]["end"]]
-    assert (found[0]["value"]["lo"], found[0]["value"]["hi"]) == (12 * 60, 18 * 60)
-    assert found[0]["additional_info"]["timezone"] == "Europe/Paris"
-    assert tracker["slots"]["time_pref"]["first"] == found[0]["value"]["first"]  # kept by the actions
