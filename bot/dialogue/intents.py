@@ -28,7 +28,9 @@ from bot.dialogue.lexicon import (
     says_resume,
 )
 from bot.dialogue.questions import asks
+from bot.dialogue.understanding import zone_cue
 from bot.i18n.detect import fold
+from bot.i18n.places import find_zone
 
 FALLBACK = "nlu_fallback"
 QUESTION = "ask_meeting"
@@ -104,6 +106,10 @@ def decide(text: str, intent: str, confidence: float, ranking: list[tuple[str, f
                 return Decision(name, score, f"{intent} without its words")
             break
         return Decision(FALLBACK, confidence, f"{intent} without its words")
+    if intent in (FALLBACK, OUT_OF_SCOPE) and asked is None and states_zone(text):
+        # "ah, esqueci de dizer: estou em Lisboa esta semana": where the visitor is, not an
+        # unknown request — whatever the classifier made of the rest of the sentence.
+        return Decision("inform_timezone", scores.get("inform_timezone", confidence), "a place the visitor is in")
     if intent == FALLBACK or confidence < threshold:
         if is_explicit_stop(text):
             return Decision("stop", scores.get("stop", confidence), "an explicit stop phrase")
@@ -124,6 +130,12 @@ WH_WORDS = set(
 def _wh(text: str) -> bool:
     words = fold(text).split()
     return bool(words) and words[0].strip("¿?!.,") in WH_WORDS
+
+
+def states_zone(text: str) -> bool:
+    """Words that say "I am in <a place we know>" ("ich bin in Wien", "estou em Lisboa esta
+    semana"), not a question ("I'm in London next week, any tips?")."""
+    return not text.rstrip().endswith("?") and zone_cue(text) and find_zone(text) is not None
 
 
 def corrects_details(text: str) -> bool:

@@ -34,6 +34,11 @@ _CUE = re.compile("|".join(re.escape(c) for c in sorted(ZONE_CUES, key=len, reve
 _EMAIL = re.compile(r"\S+@\S+")
 
 
+def zone_cue(text: str) -> bool:
+    """Whether ``text`` has words that say "this is where I am" ("I'm in", "je suis à")."""
+    return bool(_CUE.search(fold(text)))
+
+
 @dataclass(frozen=True)
 class Heard:
     zone: ZoneInfo | None = None
@@ -59,7 +64,7 @@ def heard(
     if answering in ("first_name", "company") and words <= 3:
         return Heard()  # "April", "Paris Baguette", "Monday.com" are answers
     place = None
-    if (intent == "inform_timezone" or _CUE.search(fold(text))) and asks(text) != "zone":
+    if (intent == "inform_timezone" or zone_cue(text)) and asks(text) != "zone":
         # "what time is that in New York?" asks about a place; it does not move the visitor there
         place = find_zone(text)
     pref = read_pref(_EMAIL.sub(" ", text), lang, place or tz, now)

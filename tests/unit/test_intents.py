@@ -140,3 +140,33 @@ def test_an_email_and_a_booking_code_are_a_lookup_whatever_the_random_code_score
     assert d.intent == "give_booking_code"
     # a phone number is no booking code
     assert decide("sam@example.com 0612345678", "nlu_fallback", 0.4, [], T).intent == "nlu_fallback"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ah, esqueci de dizer: estou em Lisboa esta semana",
+        "ich bin in Wien",
+        "je suis a Montreal cette semaine",
+        "btw we're in Chicago",
+        "sono a Milano oggi",
+        "estoy en Bogota",
+    ],
+)
+@pytest.mark.parametrize("intent", ["out_of_scope", "nlu_fallback"])
+def test_a_place_the_visitor_is_in_is_their_zone_whatever_the_classifier_thought(text, intent):
+    assert decide(text, intent, 0.9, [(intent, 0.9)], 0.6).intent == "inform_timezone"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm in London next week, any tips?",  # a question, not where they are
+        "what time is that in New York?",
+        "Paris Baguette",  # a company
+        "we are in a hurry",  # no place
+        "tell me a joke",
+    ],
+)
+def test_no_place_or_a_question_stays_out_of_scope(text):
+    assert decide(text, "out_of_scope", 0.9, [("out_of_scope", 0.9)], 0.6).intent != "inform_timezone"
