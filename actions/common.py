@@ -283,26 +283,24 @@ class AskAction(Action, ABC):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
         said, asked_before = this_turn(tracker, self.slot)
-        if said and said[-1].rstrip().endswith("?"):
+        if said.rstrip().endswith("?"):
             return []  # "Sorry, I didn't get that. What's your first name?" already asks it
         dispatcher.utter_message(text=say(f"{'reask' if asked_before else 'ask'}_{self.slot}", lang(tracker)))
         return []
 
 
-def this_turn(tracker: Tracker, slot: str) -> tuple[list[str], bool]:
-    """What the assistant has said since the visitor's newest message, and whether the form's
-    question before that message was the one for ``slot`` (the visitor's answer did not do)."""
-    said: list[str] = []
+def this_turn(tracker: Tracker, slot: str) -> tuple[str, bool]:
+    """What the assistant said last since the visitor's newest message ("" when nothing), and
+    whether the form's question before that message was the one for ``slot`` (the visitor's
+    answer did not do)."""
     events = list(tracker.events)
-    i = len(events) - 1
-    while i >= 0 and events[i].get("event") != "user":
-        if events[i].get("event") == "bot" and events[i].get("text"):
-            said.insert(0, str(events[i]["text"]))
-        i -= 1
-    for e in reversed(events[:max(i, 0)]):
-        if e.get("event") == "slot" and e.get("name") == "requested_slot":
-            return said, e.get("value") == slot
-    return said, False
+    user = max((i for i, e in enumerate(events) if e.get("event") == "user"), default=-1)
+    said = next((str(e["text"]) for e in reversed(events[user + 1 :]) if e.get("event") == "bot" and e.get("text")), "")
+    asked = next(
+        (e.get("value") for e in reversed(events[: max(user, 0)]) if e.get("event") == "slot" and e.get("name") == "requested_slot"),
+        None,
+    )
+    return said, asked == slot
 
 
 class SayAction(Action, ABC):

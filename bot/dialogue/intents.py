@@ -28,9 +28,8 @@ from bot.dialogue.lexicon import (
     says_resume,
 )
 from bot.dialogue.questions import asks
-from bot.dialogue.understanding import zone_cue
+from bot.dialogue.understanding import states_zone
 from bot.i18n.detect import fold
-from bot.i18n.places import find_zone
 
 FALLBACK = "nlu_fallback"
 QUESTION = "ask_meeting"
@@ -130,12 +129,6 @@ WH_WORDS = set(
 def _wh(text: str) -> bool:
     words = fold(text).split()
     return bool(words) and words[0].strip("¿?!.,") in WH_WORDS
-
-
-def states_zone(text: str) -> bool:
-    """Words that say "I am in <a place we know>" ("ich bin in Wien", "estou em Lisboa esta
-    semana"), not a question ("I'm in London next week, any tips?")."""
-    return not text.rstrip().endswith("?") and zone_cue(text) and find_zone(text) is not None
 
 
 def corrects_details(text: str) -> bool:

@@ -39,6 +39,12 @@ def zone_cue(text: str) -> bool:
     return bool(_CUE.search(fold(text)))
 
 
+def states_zone(text: str) -> bool:
+    """Words that say "I am in <a place we know>" ("ich bin in Wien", "estou em Lisboa esta
+    semana"), not a question ("I'm in London next week, any tips?")."""
+    return not text.rstrip().endswith("?") and zone_cue(text) and find_zone(text) is not None
+
+
 @dataclass(frozen=True)
 class Heard:
     zone: ZoneInfo | None = None

@@ -121,14 +121,11 @@ def around(pref: TimePref) -> TimePref | None:
     earlier or later in the day than the visitor's working day unless they asked for such hours.
     A one-sided bound ("not before 9", "after 3pm") is a limit, not a wish: None then, as when
     ``pref`` names no days and hours; a range ("between 2 and 4pm") widens both ways."""
-    if pref.first is None or (pref.bound and (pref.lo is None or pref.hi is None)):
+    if pref.first is None or (pref.lo is None and pref.hi is None and pref.at is None):
         return None
-    if pref.at is not None:
-        lo, hi = pref.at - AROUND[0], pref.at + AROUND[1]
-    elif pref.lo is not None or pref.hi is not None:
-        lo, hi = pref.lo if pref.lo is not None else WORKDAY[0], pref.hi if pref.hi is not None else WORKDAY[1]
-    else:
+    if pref.bound and (pref.lo is None or pref.hi is None):
         return None
+    lo, hi = _hours(pref)
     wide_lo, wide_hi = max(lo - NEAR, min(lo, WORKDAY[0])), min(hi + NEAR, max(hi, WORKDAY[1]))
     return TimePref(first=pref.first, last=pref.last, lo=max(0, wide_lo), hi=min(DAY, wide_hi))
 
@@ -143,9 +140,15 @@ def windows(pref: TimePref | None, tz: ZoneInfo, now: datetime, horizon_days: in
     first = max(pref.first or today, today)
     last = min(pref.last or pref.first or horizon, horizon)
     weekdays = WORKDAYS if _spans_a_workday(first, last, pref) else None
-    if pref.at is not None:
-        lo, hi = max(0, pref.at - AROUND[0]), min(DAY, pref.at + AROUND[1])
-    else:
-        lo = pref.lo if pref.lo is not None else (0 if pref.hi is not None and pref.hi < WORKDAY[0] else WORKDAY[0])
-        hi = pref.hi if pref.hi is not None else (DAY if pref.lo is not None and pref.lo >= WORKDAY[1] else WORKDAY[1])
+    lo, hi = _hours(pref)
     return day_windows(first, last, lo, hi, tz, weekdays)
+
+
+def _hours(pref: TimePref) -> tuple[int, int]:
+    """The minutes of the day ``pref`` allows: around an exact time, else its hours, else the
+    working day (an early "before 7am" or a late "after 8pm" reaches midnight)."""
+    if pref.at is not None:
+        return max(0, pref.at - AROUND[0]), min(DAY, pref.at + AROUND[1])
+    lo = pref.lo if pref.lo is not None else (0 if pref.hi is not None and pref.hi < WORKDAY[0] else WORKDAY[0])
+    hi = pref.hi if pref.hi is not None else (DAY if pref.lo is not None and pref.lo >= WORKDAY[1] else WORKDAY[1])
+    return lo, hi
