@@ -127,6 +127,7 @@ class Settings:
     microsoft_authority: str = "https://login.microsoftonline.com/common"
     graph_base_url: str = "https://graph.microsoft.com/v1.0"
     microsoft_ca_bundle: str = ""
+    caldav_ca_bundle: str = ""
     #: Required for Rasa's HTTP API whenever Rasa listens beyond loopback (and for the scaled setup).
     rasa_token: str = field(default="", repr=False)
     outbox_retry_base_seconds: float = 5.0
@@ -204,6 +205,7 @@ def load_settings(env: dict[str, str] | None = None, *, dotenv: bool = True) -> 
         microsoft_authority=(env.get("MICROSOFT_AUTHORITY") or Settings.microsoft_authority).rstrip("/"),
         graph_base_url=(env.get("GRAPH_BASE_URL") or Settings.graph_base_url).rstrip("/"),
         microsoft_ca_bundle=env.get("MICROSOFT_CA_BUNDLE", ""),
+        caldav_ca_bundle=env.get("CALDAV_CA_BUNDLE", ""),
         rasa_token=env.get("RASA_TOKEN", ""),
         outbox_retry_base_seconds=_float(env, "OUTBOX_RETRY_BASE_SECONDS", 5.0),
         outbox_retry_max_seconds=_float(env, "OUTBOX_RETRY_MAX_SECONDS", 900.0),

@@ -5,8 +5,11 @@
 - Authorization code flow with PKCE (S256) and ``state`` — google-auth-oauthlib for Google,
   MSAL's auth code flow for Microsoft. The state is stored server-side, single use, for ten
   minutes, with what finishing needs (the code verifier, or MSAL's flow), encrypted.
-- What is kept — Google's refresh token, or the agent's MSAL token cache — is stored encrypted;
-  reconnecting replaces the old connection; disconnecting removes it (and revokes Google's grant).
+- CalDAV has no OAuth: the invited agent gives a server address, a user name and an app
+  password; the calendars are discovered and checked before anything is stored.
+- What is kept — Google's refresh token, the agent's MSAL token cache, or the CalDAV account —
+  is stored encrypted; reconnecting replaces the old connection; disconnecting removes it (and
+  revokes Google's grant).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import requests
 from google_auth_oauthlib.flow import Flow
 from sqlalchemy import delete, select
 
-from bot.calendars import google, microsoft
+from bot.calendars import dav, google, microsoft
 from bot.crypto import Vault
 from bot.errors import ConnectError
 from bot.messages.email import DEFAULT_BODY, DEFAULT_SUBJECT
@@ -35,7 +38,7 @@ log = logging.getLogger(__name__)
 
 STATE_TTL = timedelta(minutes=10)
 INVITE_TTL_SECONDS = 7 * 24 * 3600
-NAMES = {"google": "Google", "microsoft": "Microsoft"}
+NAMES = {"google": "Google", "microsoft": "Microsoft", "caldav": "CalDAV"}
 Config = Any  # GoogleConfig | MicrosoftConfig
 
 
@@ -212,7 +215,9 @@ def finish(store: Store, vault: Vault, provider: str, cfg: Config, redirect_uri:
     return invite.email
 
 
-def _store_connection(store: Store, vault: Vault, provider: str, granted: Granted, invite: Invite) -> None:
+def _store_connection(
+    store: Store, vault: Vault, provider: str, granted: Granted, invite: Invite, calendar_id: str | None = None
+) -> None:
     email = invite.email
     with store.session() as s:
         agent = s.execute(select(Agent).where(Agent.email == email)).scalar_one_or_none()
@@ -235,7 +240,7 @@ def _store_connection(store: Store, vault: Vault, provider: str, granted: Grante
                 agent_id=agent.id,
                 provider=provider,
                 account_email=email,
-                calendar_id=email,
+                calendar_id=(calendar_id or email)[:320],
                 secret=vault.encrypt(granted.secret),
                 scopes=granted.scopes,
                 status="connected",
@@ -249,6 +254,58 @@ def _store_connection(store: Store, vault: Vault, provider: str, granted: Grante
             if q is not None and s.get(QueueMember, (q.id, agent.id)) is None:
                 s.add(QueueMember(queue_id=q.id, agent_id=agent.id, weight=100))
     log.info("agent %s connected a %s calendar", email, NAMES[provider])
+
+
+# ---- CalDAV: a server address, a user name and an app password (no OAuth) ------------------------------
+def connect_caldav(
+    store: Store,
+    vault: Vault,
+    cfg: dav.CalDAVConfig,
+    invite: Invite,
+    url: str,
+    username: str,
+    password: str,
+    calendar: str | None = None,
+    busy: list[str] | None = None,
+) -> list[dav.CalendarInfo]:
+    """Discover the agent's calendars and connect them (the booking calendar ``calendar``, the
+    ``busy`` calendars; defaults: the first, and all). Returns the calendars found. Raises
+    ConnectError in plain words and stores nothing when anything is wrong."""
+    url, calendars = dav.discover(url, username.strip(), password, cfg)
+    write, busy_urls = dav.choose(calendars, calendar, busy)
+    account = dav.Account(url, username.strip(), password, write, busy_urls)
+    name = next(c.name for c in calendars if c.url == write)
+    _store_connection(store, vault, "caldav", Granted(invite.email, account.dump(), "caldav"), invite, name)
+    return calendars
+
+
+def caldav_calendars(store: Store, vault: Vault, cfg: dav.CalDAVConfig, agent_id: int) -> tuple[dav.Account, list[dav.CalendarInfo]]:
+    """The agent's CalDAV connection and the calendars its server has now (for choosing)."""
+    account = _caldav_account(store, vault, agent_id)
+    _, calendars = dav.discover(account.url, account.username, account.password, cfg)
+    return account, calendars
+
+
+def choose_caldav(
+    store: Store, vault: Vault, cfg: dav.CalDAVConfig, agent_id: int, calendar: str, busy: list[str]
+) -> dav.Account:
+    """Change which calendar is booked into and which count as busy (checked against the server)."""
+    account, calendars = caldav_calendars(store, vault, cfg, agent_id)
+    write, busy_urls = dav.choose(calendars, calendar, busy)
+    account = dav.Account(account.url, account.username, account.password, write, busy_urls)
+    name = next(c.name for c in calendars if c.url == write)
+    with store.session() as s:
+        conn = s.execute(select(CalendarConnection).where(CalendarConnection.agent_id == agent_id)).scalar_one()
+        conn.secret, conn.calendar_id = vault.encrypt(account.dump()), name[:320]
+    return account
+
+
+def _caldav_account(store: Store, vault: Vault, agent_id: int) -> dav.Account:
+    with store.session() as s:
+        conn = s.execute(select(CalendarConnection).where(CalendarConnection.agent_id == agent_id)).scalar_one_or_none()
+        if conn is None or conn.provider != "caldav":
+            raise ConnectError("No CalDAV calendar is connected.")
+        return dav.Account.load(vault.decrypt(conn.secret))
 
 
 def disconnect(store: Store, vault: Vault, google_cfg: google.GoogleConfig, email: str) -> bool:

@@ -8,10 +8,11 @@ import random
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Callable, Mapping, Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.calendars.base import AgentRef
 from bot.crypto import Vault
@@ -107,12 +108,29 @@ class RemoteCalendar:
     def _fetch_busy(self, agent_id: int, start: datetime, end: datetime) -> Busy:
         raise NotImplementedError
 
+    def _health(self, agent_id: int, error: str | None) -> None:
+        """Remember the last good read, or the last failed one and why (shown in the portal)."""
+        now = datetime.now(timezone.utc)
+        values = {"last_ok_at": now} if error is None else {"last_error_at": now, "last_error": error[:500]}
+        try:
+            with self.store.session() as s:
+                s.execute(update(CalendarConnection).where(CalendarConnection.agent_id == agent_id).values(**values))
+        except SQLAlchemyError as exc:  # health is a courtesy; never fail a visitor's turn for it
+            log.warning("could not record the calendar health of agent %s: %s", agent_id, type(exc).__name__)
+
     def _busy_one(self, agent_id: int, start: datetime, end: datetime) -> Busy:
         now = time.monotonic()
         with self._lock:
             hit = self._busy_cache.get(agent_id)
         if hit is None or now - hit[0] > self.busy_ttl or hit[1] > start or hit[2] < end:
-            busy = self._fetch_busy(agent_id, start, end)
+            try:
+                busy = self._fetch_busy(agent_id, start, end)
+            except ProviderAuthError:
+                raise  # needs_reconnect already says it
+            except ProviderError as exc:
+                self._health(agent_id, str(exc))
+                raise
+            self._health(agent_id, None)
             with self._lock:
                 self._busy_cache[agent_id] = (now, start, end, busy)
         else:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from bot.booking import BookingService
 from bot.calendars.connect import invite_token
+from bot.calendars.dav import CalDAVCalendar, CalDAVConfig
 from bot.calendars.google import GoogleCalendar, GoogleConfig
 from bot.calendars.local import LocalCalendar
 from bot.calendars.microsoft import MicrosoftCalendar, MicrosoftConfig
@@ -53,6 +54,14 @@ def microsoft_config(settings: Settings) -> MicrosoftConfig:
     )
 
 
+def caldav_config(settings: Settings) -> CalDAVConfig:
+    return CalDAVConfig(
+        timeout=settings.provider_timeout_seconds,
+        ca_bundle=settings.caldav_ca_bundle or None,
+        public_url=settings.public_url,
+    )
+
+
 def provider_config(settings: Settings, provider: str) -> GoogleConfig | MicrosoftConfig:
     return google_config(settings) if provider == "google" else microsoft_config(settings)
 
@@ -75,7 +84,12 @@ def connect_url(
 
 
 def _reconnect_notice(settings: Settings, store: Store, v: Vault, outbox: Outbox, provider: str = "google"):  # noqa: ANN202
-    label = "Google Calendar" if provider == "google" else "Outlook calendar"
+    label = {"google": "Google Calendar", "microsoft": "Outlook calendar"}.get(provider, "calendar")
+    why = (
+        "no longer accepts our access"
+        if provider != "caldav"
+        else "no longer accepts the app password you gave us (it was revoked or changed)"
+    )
 
     def notify(agent_id: int, error: str) -> None:
         with store.session() as s:
@@ -91,7 +105,7 @@ def _reconnect_notice(settings: Settings, store: Store, v: Vault, outbox: Outbox
         msg["From"] = settings.mail_from
         msg["To"] = email
         msg.set_content(
-            f"Hi {name},\n\nYour {label} no longer accepts our access, so visitors are not offered "
+            f"Hi {name},\n\nYour {label} {why}, so visitors are not offered "
             "your times until you reconnect it. Reconnect here (the link is valid for 7 days):\n\n"
             f"{connect_url(settings, v, email, queue, name, tz, provider)}\n"
         )
@@ -129,6 +143,10 @@ def build_service(settings: Settings, store: Store | None = None) -> BookingServ
             microsoft_config(settings),
             on_needs_reconnect=_reconnect_notice(settings, store, v, outbox, "microsoft"),
         )
+    v = vault(settings)  # CalDAV needs no app registration: always there
+    providers["caldav"] = CalDAVCalendar(
+        store, v, caldav_config(settings), on_needs_reconnect=_reconnect_notice(settings, store, v, outbox, "caldav")
+    )
     return BookingService(
         store,
         providers,

@@ -203,13 +203,18 @@ class CalendarConnection(Base):
     __tablename__ = "calendar_connections"
     id = Column(Integer, primary_key=True)
     agent_id = Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False, unique=True)
-    provider = Column(String(32), nullable=False)  # "google", "microsoft"
+    provider = Column(String(32), nullable=False)  # "google", "microsoft", "caldav"
     account_email = Column(String(320), nullable=False)
     calendar_id = Column(String(320), nullable=False, default="primary")
-    secret = Column(Text, nullable=False)  # encrypted refresh token (or token cache)
+    #: encrypted: Google's refresh token, Microsoft's token cache, or CalDAV's server, user name,
+    #: app password and chosen calendars (JSON)
+    secret = Column(Text, nullable=False)
     scopes = Column(Text, nullable=False, default="")
     status = Column(String(32), nullable=False, default="connected")  # connected | needs_reconnect
     last_error = Column(Text)
+    #: the last successful read of busy time, and the last failed one (health in the portal)
+    last_ok_at = Column(UTCDateTime)
+    last_error_at = Column(UTCDateTime)
     connected_at = Column(UTCDateTime, nullable=False, default=utcnow)
     updated_at = Column(UTCDateTime, nullable=False, default=utcnow, onupdate=utcnow)
     agent = relationship("Agent")
