@@ -172,12 +172,12 @@ def discover(url: str, username: str, password: str, cfg: CalDAVConfig) -> tuple
         ) from exc
     if not found:
         raise ConnectError(f"{host} has no calendar for events under this user. Make one first, then connect.")
-    return url, found
+    return url, sorted(found, key=lambda c: (c.name.casefold(), c.url))  # servers list them in any order
 
 
 def choose(calendars: Sequence[CalendarInfo], calendar: str | None, busy: Iterable[str] | None) -> tuple[str, tuple[str, ...]]:
     """The calendar to book into and the busy calendars, checked against what the server has.
-    Defaults: the first calendar, and every calendar busy. The booking calendar always counts."""
+    Defaults: the first calendar by name, and every calendar busy. The booking calendar always counts."""
     urls = [c.url for c in calendars]
     if calendar is None:
         calendar = urls[0]
@@ -260,7 +260,7 @@ class CalDAVCalendar(RemoteCalendar):
 
     def _call(self, conn: CalendarConnection, work: Callable[[caldav.DAVClient, Account], T]) -> T:
         client, gate, account = self._account(conn)
-        backoff = self._backoff(conn.agent_id)
+        backoff, last = self._backoff(conn.agent_id), ""
         while True:
             wait: float | None = None
             try:
@@ -273,16 +273,23 @@ class CalDAVCalendar(RemoteCalendar):
                 self._mark_needs_reconnect(conn.agent_id, "401: the server no longer accepts the app password")
                 raise ProviderAuthError("CalDAV needs a new app password", provider="caldav", agent_id=conn.agent_id) from exc
             except dav_error.RateLimitError as exc:
-                wait = exc.retry_after_seconds
+                wait, last = exc.retry_after_seconds, f"answered {exc.status or 429}"
             except _Retry as exc:
-                wait = exc.retry_after
+                wait, last = exc.retry_after, f"answered {exc.status}"
             except dav_error.DAVError as exc:
                 if exc.status not in RETRYABLE:
                     raise ProviderError(f"the CalDAV server answered {exc.status or type(exc).__name__}",
                                         provider="caldav", agent_id=conn.agent_id) from exc  # fmt: skip
-            except (requests.Timeout, requests.ConnectionError):
-                wait = None
-            backoff.wait(wait)
+                last = f"answered {exc.status}"
+            except requests.Timeout:
+                last = f"did not answer within {self.config.timeout:g} s"
+            except requests.ConnectionError:
+                last = "could not be reached"
+            try:
+                backoff.wait(wait)
+            except ProviderUnavailable as exc:
+                raise ProviderUnavailable(f"the CalDAV server {last} (retried)", provider="caldav",
+                                          agent_id=conn.agent_id) from exc  # fmt: skip
 
     @staticmethod
     def _request(client: caldav.DAVClient, url: str, method: str, body: str = "", headers: dict | None = None,

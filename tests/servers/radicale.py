@@ -46,13 +46,15 @@ class Faults:
 class Radicale:
     def __init__(self, folder: Path, users: dict[str, str]):
         self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
         self.htpasswd = folder / "users"
         self.users = dict(users)
         self._write_users()
         cfg = radicale.config.load([])
         cfg.update(
             {
-                "auth": {"type": "htpasswd", "htpasswd_filename": str(self.htpasswd), "htpasswd_encryption": "plain"},
+                "auth": {"type": "htpasswd", "htpasswd_filename": str(self.htpasswd), "htpasswd_encryption": "plain",
+                         "delay": "0"},  # Radicale waits ~1 s after each failed login (the client's first, unauthenticated request too)
                 "storage": {"filesystem_folder": str(folder / "collections")},
                 "rights": {"type": "owner_only"},
                 "logging": {"level": "warning", "mask_passwords": "True"},
