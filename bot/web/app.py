@@ -21,7 +21,7 @@ from bot.i18n.replies import too_long
 from bot.inputs import OriginGate, nesting_depth
 from bot.settings import Settings
 from bot.store import Store
-from bot.store.models import CalendarEvent
+from bot.store.models import Booking, CalendarEvent
 from bot.web.limits import (
     MAX_BODY,
     MAX_MESSAGE,
@@ -36,7 +36,8 @@ from bot.web.portal_kit import same_origin
 
 log = logging.getLogger(__name__)
 
-KEY_RE = re.compile(r"^[0-9a-f]{32}$")
+#: A booking id, or a booking id and a sequence (an event made again when a move changed the agent).
+KEY_RE = re.compile(r"^[0-9a-f]{32}(?:[0-9a-f]{4})?$")
 VISITOR_COOKIE = "bot_visitor"
 VISITOR_COOKIE_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _names = itertools.count()
@@ -261,7 +262,13 @@ def create_app(settings: Settings, store: Store | None = None) -> Sanic:
         def load() -> tuple[str, str] | None:
             with request.app.ctx.store.session() as s:
                 ev = s.execute(select(CalendarEvent).where(CalendarEvent.idempotency_key == key)).scalar_one_or_none()
-                return None if ev is None else (ev.summary, ev.status)
+                if ev is not None:
+                    return ev.summary, ev.status
+                # a CalDAV booking meets in this room too when the agent's invitation names no link
+                b = s.execute(
+                    select(Booking).where(Booking.conference_url == f"{settings.public_url.rstrip('/')}/meet/{key}")
+                ).scalars().first()
+                return None if b is None else ("Meeting", b.status)
 
         found = await asyncio.get_running_loop().run_in_executor(None, load)
         if found is None:
@@ -271,7 +278,7 @@ def create_app(settings: Settings, store: Store | None = None) -> Sanic:
             "This meeting was cancelled."
             if status == "cancelled"
             else (
-                "This is the demo meeting room of the local calendar. With Google or Microsoft 365 "
+                "This is the meeting room of this booking. With Google or Microsoft 365 "
                 "connected, the invitation carries a Meet or Teams link instead."
             )
         )

@@ -431,3 +431,19 @@ def test_a_server_that_hangs_times_out_within_the_budget(agent_id, store, settin
     assert cal.busy([AgentRef(agent_id, AGENT, "Ana")], utc(2026, 12, 2), utc(2026, 12, 3)) == {}
     assert time.monotonic() - started < 4.0  # a visitor is waiting: a few timeouts, then give up
     radicale.faults.clear()
+
+
+def test_the_meeting_room_opens_for_a_caldav_booking(agent_id, store, settings, clock, radicale):
+    from bot.web import create_app
+
+    svc = service_for(store, settings, clock)
+    result = svc.book("c", svc.offer_slots("c", "sales", count=1).slots[0].id, VISITOR)
+    app = create_app(settings, store=store)
+    _, room = app.test_client.get(f"/meet/{result.booking_id}")
+    assert room.status == 200 and "cancelled" not in room.text
+    _, unknown = app.test_client.get(f"/meet/{'0' * 32}")
+    assert unknown.status == 404
+    svc.cancel(result.booking_id)
+    _, gone = app.test_client.get(f"/meet/{result.booking_id}")
+    assert gone.status == 200 and "cancelled" in gone.text
+    svc.close()
