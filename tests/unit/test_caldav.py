@@ -447,3 +447,20 @@ def test_the_meeting_room_opens_for_a_caldav_booking(agent_id, store, settings, 
     _, gone = app.test_client.get(f"/meet/{result.booking_id}")
     assert gone.status == 200 and "cancelled" in gone.text
     svc.close()
+
+
+def test_the_caldav_client_leaves_requests_on_the_pinned_urllib3():
+    """caldav 3.x with niquests would install urllib3-future, whose .pth hook replaces the urllib3
+    that requests (and Rasa) import; the 3.6.0a1 pin has no niquests."""
+    import importlib.metadata as md
+    import re
+
+    import urllib3
+
+    from tests.helpers import ROOT
+
+    pinned = re.search(r"^urllib3==(\S+)$", (ROOT / "constraints.txt").read_text(), re.M).group(1)
+    assert urllib3.__version__ == pinned
+    installed = {d.metadata["Name"].lower() for d in md.distributions()}
+    assert "urllib3-future" not in installed and "niquests" not in installed
+    assert caldav.__version__ == "3.6.0a1"
