@@ -8,7 +8,7 @@ import logging
 import signal
 import sys
 import time
-from typing import Sequence
+from typing import Any, Sequence
 
 from bot.settings import Settings, load_settings
 
@@ -156,6 +156,8 @@ def cmd_agent(settings: Settings, args: argparse.Namespace) -> int:
             print(connect_url(settings, vault(settings), args.email, args.queue, args.name, args.timezone, provider))
         print("Send a link to the agent: it lists the permissions asked for, and is valid for 7 days.")
         return 0
+    elif args.action == "caldav":
+        return _caldav(settings, store, args)
     elif args.action == "disconnect":
         from bot.calendars.connect import disconnect
         from bot.ops.runtime import google_config, vault
@@ -163,6 +165,50 @@ def cmd_agent(settings: Settings, args: argparse.Namespace) -> int:
         if not disconnect(store, vault(settings), google_config(settings), args.email):
             raise ConfigError(f"{args.email} has no connected calendar")
     print("ok")
+    return 0
+
+
+def _caldav(settings: Settings, store: Any, args: argparse.Namespace) -> int:
+    """Connect (or, with --list, only look at) an agent's CalDAV calendar. The app password comes
+    from the environment variable --password-env names, else from stdin: never an argument."""
+    import getpass
+    import os
+
+    from bot.admin import rules
+    from bot.calendars import connect, dav
+    from bot.errors import ConfigError
+    from bot.ops.runtime import caldav_config, vault
+
+    if args.timezone:
+        rules.check_zone(args.timezone)
+    if args.password_env:
+        password = os.environ.get(args.password_env, "")
+        if not password:
+            raise ConfigError(f"the environment variable {args.password_env} is empty or not set")
+    elif sys.stdin.isatty():
+        password = getpass.getpass("App password: ")
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    cfg = caldav_config(settings)
+    if args.list:
+        url, calendars = dav.discover(args.url, args.username, password, cfg)
+        for c in calendars:
+            print(f"{c.url}\t{c.name}")
+        print(f"{len(calendars)} calendar(s) at {url}; nothing was stored.")
+        return 0
+    invite = connect.Invite(args.email.lower(), args.queue, args.name, args.timezone)
+    calendars = connect.connect_caldav(store, vault(settings), cfg, invite, args.url, args.username, password,
+                                       args.calendar, args.busy)  # fmt: skip
+    names = {c.url: c.name for c in calendars}
+    with store.session() as s:
+        from sqlalchemy import select
+
+        from bot.store.models import Agent
+
+        agent_id = s.execute(select(Agent.id).where(Agent.email == args.email.lower())).scalar_one()
+    account, _ = connect.caldav_calendars(store, vault(settings), cfg, agent_id)
+    print(f"{args.email.lower()} is connected: meetings go into {names.get(account.calendar, account.calendar)}; "
+          f"busy: {', '.join(names.get(u, u) for u in account.busy)}")  # fmt: skip
     return 0
 
 
@@ -440,7 +486,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     a.add_argument("--queue", help="the queue they join once connected")
     a.add_argument("--name")
     a.add_argument("--timezone", help="for a new agent (default UTC)")
-    a.add_argument("--provider", choices=["google", "microsoft"], help="default: every configured one")
+    a.add_argument("--provider", choices=["google", "microsoft", "caldav"], help="default: every configured one")
+    a = asub.add_parser("caldav", help="connect the agent's CalDAV calendar (iCloud, Fastmail, Nextcloud, ...)")
+    a.add_argument("email")
+    a.add_argument("--url", required=True, help="the CalDAV address, e.g. https://caldav.fastmail.com/")
+    a.add_argument("--username", required=True)
+    a.add_argument("--password-env", help="the environment variable holding the app password (default: read stdin)")
+    a.add_argument("--queue", help="the queue they join")
+    a.add_argument("--name")
+    a.add_argument("--timezone", help="for a new agent (default UTC)")
+    a.add_argument("--calendar", help="the calendar URL to book into (default: the first by name)")
+    a.add_argument("--busy", nargs="+", help="the calendar URLs that count as busy (default: all)")
+    a.add_argument("--list", action="store_true", help="list the calendars found; store nothing")
     a = asub.add_parser("disconnect", help="revoke and remove the agent's calendar connection")
     a.add_argument("email")
     p.set_defaults(fn=cmd_agent)

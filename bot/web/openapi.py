@@ -268,6 +268,30 @@ def document(server_url: str | None = None) -> dict[str, Any]:
                     },
                 }
             },
+            "/portal/connect/caldav": {
+                "get": {
+                    "operationId": "caldav_connect_page",
+                    "summary": "Invitation page for CalDAV: server address, user name and app password",
+                    "parameters": [INVITE],
+                    "responses": {
+                        "200": _html("The form, with the presets and why an app password."),
+                        "400": _html("The invitation is not valid or has expired."),
+                    },
+                },
+                "post": {
+                    "operationId": "caldav_connect",
+                    "summary": "Connect the invited agent's CalDAV calendar (do=caldav), or choose its calendars "
+                    "(do=calendars: `calendar` to book into, `busy` repeated)",
+                    "parameters": [ORIGIN],
+                    "requestBody": FORM,
+                    "responses": {
+                        "200": _html("Connected (or saved): the calendar choice."),
+                        "400": _html("Not connected: the invitation, the address, the credentials or the server "
+                                     "was not right; the message says which. Nothing was stored."),
+                        "403": _html("Posted from another site."),
+                    },
+                },
+            },
             "/oauth/{provider}/start": {
                 "get": {
                     "operationId": "oauth_start",

@@ -28,13 +28,14 @@ from bot.admin.accounts import (
     sign_out,
 )
 from bot.calendars import connect
-from bot.errors import ConfigError
+from bot.errors import ConfigError, ConnectError
 from bot.i18n import SUPPORTED, format_when, zone, zone_label
 from bot.messages.email import default_invitation
 from bot.messages.tokens import render_text, tokens_in, unknown_tokens
-from bot.ops.runtime import google_config
+from bot.ops.runtime import caldav_config, google_config
 from bot.settings import Settings
 from bot.store.models import Agent, AgentInvitation, Booking, CalendarConnection, Queue, QueueMember, TimeOff
+from bot.web import caldav_forms
 from bot.web.oauth import LABELS, MEETING, REASONS
 from bot.web.portal_kit import (
     COOKIE,
@@ -71,6 +72,7 @@ SAMPLE_LINK = {
     "google": "https://meet.google.com/abc-defg-hij",
     "microsoft": "https://teams.microsoft.com/l/meetup-join/sample",
     "local": "http://localhost:8000/meet/sample",
+    "caldav": "http://localhost:8000/meet/sample",
 }
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 #: The visitor languages an agent may write an invitation version for (bot.i18n.SUPPORTED).
@@ -248,15 +250,35 @@ def blueprint(settings: Settings) -> Blueprint:
     @agent_tab
     async def calendar_tab(request: Request, agent: Agent) -> response.HTTPResponse:
         who, agent_id = request.ctx.who, agent.id
-        notice = None
-        if request.method == "POST":
-            if form_value(request, "do") != "disconnect":
-                return page("Calendar", "<p>Unknown action.</p>", who, status=400)
-            done = await run(
-                connect.disconnect, request.app.ctx.store, request.app.ctx.vault, google_config(settings), agent.email
-            )
+        notice = error = None
+        store, v, base = request.app.ctx.store, request.app.ctx.vault, f"/portal/agents/{agent_id}/calendar"
+        do = form_value(request, "do") if request.method == "POST" else ""
+        typed = {"url": form_value(request, "url"), "username": form_value(request, "username"),
+                 "preset": form_value(request, "preset")} if do == "caldav" else {}  # fmt: skip
+        if request.method == "POST" and do in ("caldav", "calendars") and who.agent_id != agent_id:
+            return forbidden(who)  # only the agent connects their own account
+        if do == "disconnect":
+            done = await run(connect.disconnect, store, v, google_config(settings), agent.email)
             notice = "Calendar disconnected. You are out of the queues until you connect one again." if done else None
-        conn = await run(_connection, request.app.ctx.store, agent_id)
+        elif do == "caldav":
+            invite = connect.Invite(agent.email, None, agent.name, agent.timezone)
+            try:
+                address = caldav_forms.server_url(typed["preset"], typed["url"])
+                await run(connect.connect_caldav, store, v, caldav_config(settings), invite, address,
+                          typed["username"], form_value(request, "password"))  # fmt: skip
+                notice, typed = "CalDAV calendar connected. Choose below which calendars count as busy.", {}
+            except ConnectError as exc:
+                error = str(exc)
+        elif do == "calendars":
+            try:
+                await run(connect.choose_caldav, store, v, caldav_config(settings), agent_id,
+                          form_value(request, "calendar"), caldav_forms.form_list(request, "busy"))  # fmt: skip
+                notice = "Saved: visitors are offered the times you are free in the calendars marked busy."
+            except ConnectError as exc:
+                error = str(exc)
+        elif request.method == "POST":
+            return page("Calendar", "<p>Unknown action.</p>", who, status=400)
+        conn = await run(_connection, store, agent_id)
         if conn is None:
             state = "<p><strong>No calendar connected.</strong> Visitors are offered your hours from the "
             state += "built-in calendar only.</p>" if agent.provider == "local" else "</p>"
@@ -265,14 +287,27 @@ def blueprint(settings: Settings) -> Blueprint:
                 "connected": "Connected",
                 "needs_reconnect": "Needs reconnect: the provider stopped accepting our access. Connect again.",
             }.get(conn["status"], conn["status"])
+            attention = ""
+            if conn["status"] == "connected" and conn["failing"]:
+                attention = (
+                    f"<p class=error role=alert>Needs attention: the last read failed at {e(conn['last_error_at'])}: "
+                    f"{e(conn['last_error'])}. Visitors are not offered your times until it reads again.</p>"
+                )
             state = (
-                f"<dl class=facts><dt>Provider</dt><dd>{e(LABELS.get(conn['provider'], conn['provider']))}</dd>"
+                f"{attention}<dl class=facts><dt>Provider</dt><dd>{e(LABELS.get(conn['provider'], conn['provider']))}</dd>"
                 f"<dt>Account</dt><dd>{e(conn['account_email'])}</dd>"
                 f"<dt>Status</dt><dd class='status-{e(conn['status'])}'>{e(health)}</dd>"
                 f"<dt>Connected since</dt><dd>{e(conn['connected_at'])}</dd>"
+                f"<dt>Last successful read</dt><dd>{e(conn['last_ok_at'] or 'not yet')}</dd>"
                 f"<dt>Last error</dt><dd>{e(conn['last_error'] or 'none')}</dd></dl>"
                 + post_button(who, f"/portal/agents/{agent_id}/calendar", "Disconnect", fields={"do": "disconnect"})
             )
+            if conn["provider"] == "caldav" and who.agent_id == agent_id:
+                try:
+                    account, calendars = await run(connect.caldav_calendars, store, v, caldav_config(settings), agent_id)
+                    state += caldav_forms.choose_form(base, csrf_field(who), calendars, account.calendar, account.busy)
+                except ConnectError as exc:
+                    state += f"<p class=muted>Your calendars cannot be listed right now: {e(exc)}</p>"
         offers = ""
         if who.agent_id == agent_id:  # only the agent connects their own account
             token = connect.invite_token(request.app.ctx.vault, agent.email, None, agent.name, agent.timezone)
@@ -284,8 +319,16 @@ def blueprint(settings: Settings) -> Blueprint:
                     f"<p><a class=button href='/oauth/{provider}/start?invite={e(token)}'>Connect "
                     f"{e(LABELS[provider])}</a></p></section>"
                 )
+            reasons = "".join(f"<li>{e(r)}</li>" for r in REASONS["caldav"])
+            offers += (
+                "<section class=card><h2>CalDAV (iCloud, Fastmail, Nextcloud, …)</h2>"
+                f"<p>With an app password, no sign-in page. We use it to:</p><ul>{reasons}</ul>"
+                + caldav_forms.connect_form(base, csrf_field(who), **typed)
+                + "</section>"
+            )
             offers = "<h2>Connect a calendar</h2><p>One calendar per agent: connecting replaces the current one.</p>" + offers
-        return page("Calendar", heading(who, agent) + state + offers, who, active="calendar", notice=notice)
+        return page("Calendar", heading(who, agent) + state + offers, who, active="calendar", notice=notice,
+                    error=error, status=400 if error else 200)  # fmt: skip
 
     @bp.route("/portal/agents/<agent_id:int>/invitation", methods=["GET", "POST"])
     @agent_tab
@@ -531,6 +574,9 @@ def _connection(store: Any, agent_id: int) -> dict[str, Any] | None:
             "status": c.status,
             "last_error": c.last_error,
             "connected_at": c.connected_at.strftime("%Y-%m-%d %H:%M UTC"),
+            "last_ok_at": c.last_ok_at.strftime("%Y-%m-%d %H:%M UTC") if c.last_ok_at else None,
+            "last_error_at": c.last_error_at.strftime("%Y-%m-%d %H:%M UTC") if c.last_error_at else None,
+            "failing": c.last_error_at is not None and (c.last_ok_at is None or c.last_error_at > c.last_ok_at),
         }
 
 

@@ -309,6 +309,30 @@ def test_oauth_routes_with_any_query(env, data, which):
     check(which, "get", status, ctype, raw)
 
 
+CALDAV_KEYS = ["invite", "do", "preset", "url", "username", "password", "calendar", "busy", "x"]
+
+
+@settings(FUZZ, max_examples=60)
+@given(
+    form=st.dictionaries(st.sampled_from(CALDAV_KEYS), TEXT | TRICKY, max_size=6),
+    real_invite=st.booleans(),
+    do=st.sampled_from([None, "caldav", "calendars", "x"]),
+)
+def test_caldav_connect_with_any_form(env, form, real_invite, do):
+    """Whatever is posted (the servers named are closed ports or no servers at all), the answer is
+    a documented page: connected never, 400 or 403 always; nothing stored."""
+    if real_invite:
+        form = {**form, "invite": invite_token(env["vault"], "agent@example.com", None)}
+    if do:
+        form = {**form, "do": do}
+    if "url" in form and real_invite:
+        form["url"] = "http://127.0.0.1:1/" if len(form["url"]) % 2 else form["url"]
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    status, ctype, raw = env["down"].request("POST", "/portal/connect/caldav", urlencode(form).encode(), headers)
+    check("/portal/connect/caldav", "post", status, ctype, raw)
+    assert status in (400, 403), (form, status)
+
+
 @settings(FUZZ, max_examples=75)  # two requests and a token exchange attempt per example
 @given(params=st.dictionaries(st.sampled_from(["code", "error", "scope", "session_state", "state", "x"]), TEXT | TRICKY))
 def test_oauth_callback_after_a_real_start(env, params):
@@ -326,7 +350,7 @@ def test_oauth_callback_after_a_real_start(env, params):
 # ---- the portal: every page, signed out, as an agent, as an admin ----------------------------------
 PORTAL_OPS = sorted(
     (t, m) for t, item in DOC["paths"].items()
-    if t.startswith("/portal") and "{provider}" not in t  # connect: own test above
+    if t.startswith("/portal") and not t.startswith("/portal/connect/")  # connect: own tests above
     for m in item
 )
 FORM_KEYS = ["csrf", "do", "lang", "agent", "weight", "email", "password", "again", "next", "t", "subject", "body",
