@@ -179,6 +179,8 @@ def _caldav(settings: Settings, store: Any, args: argparse.Namespace) -> int:
     from bot.errors import ConfigError
     from bot.ops.runtime import caldav_config, vault
 
+    # an error is the one line main prints; the outcome is printed below (no INFO lines from the calendars)
+    logging.getLogger("bot.calendars").setLevel(logging.WARNING)
     if args.timezone:
         rules.check_zone(args.timezone)
     if args.password_env:
@@ -200,15 +202,9 @@ def _caldav(settings: Settings, store: Any, args: argparse.Namespace) -> int:
     calendars = connect.connect_caldav(store, vault(settings), cfg, invite, args.url, args.username, password,
                                        args.calendar, args.busy)  # fmt: skip
     names = {c.url: c.name for c in calendars}
-    with store.session() as s:
-        from sqlalchemy import select
-
-        from bot.store.models import Agent
-
-        agent_id = s.execute(select(Agent.id).where(Agent.email == args.email.lower())).scalar_one()
-    account, _ = connect.caldav_calendars(store, vault(settings), cfg, agent_id)
-    print(f"{args.email.lower()} is connected: meetings go into {names.get(account.calendar, account.calendar)}; "
-          f"busy: {', '.join(names.get(u, u) for u in account.busy)}")  # fmt: skip
+    calendar, busy = dav.choose(calendars, args.calendar, args.busy)  # what was stored (no second discovery)
+    print(f"{args.email.lower()} is connected: meetings go into {names[calendar]}; "
+          f"busy: {', '.join(names[u] for u in busy)}")  # fmt: skip
     return 0
 
 

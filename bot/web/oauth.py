@@ -8,7 +8,7 @@ from typing import Any
 from sanic import Blueprint, response
 from sanic.request import Request
 
-from bot.calendars import connect, google, microsoft
+from bot.calendars import connect, dav, google, microsoft
 from bot.errors import ConnectError
 from bot.ops.runtime import caldav_config, provider_config, vault
 from bot.settings import Settings
@@ -29,7 +29,7 @@ REASONS = {
 MEETING = {
     "google": "Google Meet",
     "microsoft": "Microsoft Teams",
-    "caldav": "meeting-room (our room, or the one your invitation names)",
+    "caldav": "our meeting room (or the link in your invitation)",
 }
 #: The providers connected by OAuth (CalDAV is connected with an app password instead).
 OAUTH = ("google", "microsoft")
@@ -78,6 +78,7 @@ def blueprint(settings: Settings) -> Blueprint:
             "Connect your CalDAV calendar",
             f"{problem}<p>For <strong>{html.escape(invite.email)}</strong>{queue}: iCloud, Fastmail, Nextcloud, "
             f"Radicale, SOGo or any CalDAV server. We use it to:</p><ul>{items}</ul>"
+            f"<p>Meetings booked with you get a link to {html.escape(MEETING['caldav'])}.</p>"
             + caldav_forms.connect_form("/portal/connect/caldav", hidden, url, username, preset),
             status,
         )
@@ -98,7 +99,7 @@ def blueprint(settings: Settings) -> Blueprint:
             return page("Not connected", "<p>Please use the form on this site.</p>", 403)
         hidden = f"<input type=hidden name=invite value='{html.escape(token, quote=True)}'>"
         store, v, cfg = request.app.ctx.store, request.app.ctx.vault, caldav_config(settings)
-        if form_value(request, "do") == "calendars":
+        if form_value(request, "do") in ("calendars", "choose"):  # the choice form (caldav_forms) sends "calendars"
             try:
                 agent_id = await run(_agent_id, store, invite.email)
                 account = await run(connect.choose_caldav, store, v, cfg, agent_id,
@@ -116,8 +117,7 @@ def blueprint(settings: Settings) -> Blueprint:
             address = caldav_forms.server_url(preset, url)
             calendars = await run(connect.connect_caldav, store, v, cfg, invite, address, username,
                                   form_value(request, "password"))  # fmt: skip
-            agent_id = await run(_agent_id, store, invite.email)
-            account, _ = await run(connect.caldav_calendars, store, v, cfg, agent_id)
+            chosen, busy = dav.choose(calendars, None, None)  # what connect_caldav stored: no second discovery
         except ConnectError as exc:  # the password is never shown back
             return caldav_page(invite, html.escape(token, quote=True), queue, items, error=str(exc), url=url,
                                username=username, preset=preset, status=400)  # fmt: skip
@@ -125,7 +125,7 @@ def blueprint(settings: Settings) -> Blueprint:
             "CalDAV calendar connected",
             f"<p>{html.escape(invite.email)} is connected. Visitors are now offered your free times, and meetings "
             "booked with you appear in the calendar chosen below; the visitor's invitation comes from us.</p>"
-            + caldav_forms.choose_form("/portal/connect/caldav", hidden, calendars, account.calendar, account.busy),
+            + caldav_forms.choose_form("/portal/connect/caldav", hidden, calendars, chosen, busy),
         )
 
     @bp.get("/oauth/<provider:str>/start")

@@ -281,7 +281,7 @@ def document(server_url: str | None = None) -> dict[str, Any]:
                 "post": {
                     "operationId": "caldav_connect",
                     "summary": "Connect the invited agent's CalDAV calendar (do=caldav), or choose its calendars "
-                    "(do=calendars: `calendar` to book into, `busy` repeated)",
+                    "(do=calendars, or do=choose: `calendar` to book into, `busy` repeated)",
                     "parameters": [ORIGIN],
                     "requestBody": FORM,
                     "responses": {
@@ -498,8 +498,10 @@ def _portal_paths() -> dict[str, Any]:
         "/portal/agents/{agent_id}/calendar": {
             "get": _page_op("calendar_tab", "Calendar connection: status, permissions, connect", params=agent,
                             extra=not_found),
-            "post": _page_op("calendar_disconnect", "Disconnect the calendar (do=disconnect)", post=True, params=agent,
-                             extra=not_found),
+            "post": _page_op("calendar_disconnect", "Disconnect the calendar (do=disconnect); the agent's own tab "
+                             "only: connect CalDAV (do=caldav: preset, url, username, password) or choose its "
+                             "calendars (do=calendars: `calendar` to book into, `busy` repeated)", post=True,
+                             params=agent, extra=not_found),
         },
         "/portal/agents/{agent_id}/invitation": {
             "get": _page_op("invitation_tab", "The invitation editor with the token picker and preview; with "

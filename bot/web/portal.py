@@ -288,7 +288,7 @@ def blueprint(settings: Settings) -> Blueprint:
                 "needs_reconnect": "Needs reconnect: the provider stopped accepting our access. Connect again.",
             }.get(conn["status"], conn["status"])
             attention = ""
-            if conn["status"] == "connected" and conn["failing"]:
+            if conn["failing"]:  # the last read failed after the last good one (or there was no good one)
                 attention = (
                     f"<p class=error role=alert>Needs attention: the last read failed at {e(conn['last_error_at'])}: "
                     f"{e(conn['last_error'])}. Visitors are not offered your times until it reads again.</p>"
@@ -323,6 +323,7 @@ def blueprint(settings: Settings) -> Blueprint:
             offers += (
                 "<section class=card><h2>CalDAV (iCloud, Fastmail, Nextcloud, …)</h2>"
                 f"<p>With an app password, no sign-in page. We use it to:</p><ul>{reasons}</ul>"
+                f"<p>Meetings get a link to {e(MEETING['caldav'])}.</p>"
                 + caldav_forms.connect_form(base, csrf_field(who), **typed)
                 + "</section>"
             )
