@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import json
+import time
 import urllib.parse
 
 import caldav
@@ -28,6 +29,16 @@ def radicale(tmp_path):
     principal.make_calendar(name="Work", cal_id="work")
     yield server
     server.close()
+
+
+def _wait(probe, seconds=15.0):
+    """What ``probe`` returns once it is truthy (mail and calendar writes may trail the reply)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        found = probe()
+        if found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
 
 
 def test_agent_connects_caldav_then_a_visitor_books_and_gets_our_invitation(stack, radicale):
@@ -61,9 +72,10 @@ def test_agent_connects_caldav_then_a_visitor_books_and_gets_our_invitation(stac
     [obj] = client.calendar(url=f"{radicale.url}{USER}/work/").events()
     event = Calendar.from_ical(obj.data).walk("VEVENT")[0]
     assert str(event["UID"]).startswith(row["id"]) and "lou@example.com" in str(event["ATTENDEE"])
-    [eml] = mails_to(load_settings(stack.env, dotenv=False).outbox_dir, "lou@example.com")
+    outbox = load_settings(stack.env, dotenv=False).outbox_dir
+    [eml] = _wait(lambda: mails_to(outbox, "lou@example.com"))
     msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
     [ics] = [p for p in msg.iter_attachments() if p.get_content_type() == "text/calendar"]
     assert Calendar.from_ical(ics.get_content()).walk("VEVENT")[0]["UID"] == event["UID"]
     assert stack.release(row["id"])  # through the cancel link, as the conversation suite does
-    assert client.calendar(url=f"{radicale.url}{USER}/work/").events() == []
+    assert _wait(lambda: not client.calendar(url=f"{radicale.url}{USER}/work/").events())
