@@ -208,6 +208,16 @@ def _caldav(settings: Settings, store: Any, args: argparse.Namespace) -> int:
     return 0
 
 
+class _NoPasswordArgument(argparse.Action):
+    """``--password``: refused without echoing it (argparse would otherwise take it for an
+    abbreviation of ``--password-env`` and print the value back as a variable's name)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:  # fmt: skip
+        parser.error("the password is never an argument (it would stay in the shell history): "
+                     "use --password-env VAR, or give it on stdin")  # fmt: skip
+
+
 def cmd_queue(settings: Settings, args: argparse.Namespace) -> int:
     from bot.admin import rules
 
@@ -488,6 +498,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     a.add_argument("--url", required=True, help="the CalDAV address, e.g. https://caldav.fastmail.com/")
     a.add_argument("--username", required=True)
     a.add_argument("--password-env", help="the environment variable holding the app password (default: read stdin)")
+    a.add_argument("--password", nargs="?", action=_NoPasswordArgument, help=argparse.SUPPRESS)
     a.add_argument("--queue", help="the queue they join")
     a.add_argument("--name")
     a.add_argument("--timezone", help="for a new agent (default UTC)")
