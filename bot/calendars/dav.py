@@ -41,6 +41,7 @@ from sqlalchemy import select
 from bot.calendars.base import AgentRef, CreatedEvent, EventRequest
 from bot.calendars.remote import RemoteCalendar
 from bot.errors import ConnectError, ProviderAuthError, ProviderError, ProviderUnavailable
+from bot.messages.email import ics_attendees
 from bot.scheduling import Busy, Interval
 from bot.store.models import Agent, AgentInvitation, CalendarConnection
 
@@ -465,15 +466,8 @@ class CalDAVCalendar(RemoteCalendar):
 
 def _set_attendees(ev: Any, email: str, name: str, guests: Sequence[str]) -> None:
     ev.pop("ATTENDEE", None)
-    people = [(email, name)] + [(g, g) for g in guests if g.lower() != email.lower()]
-    for address, cn in people:
-        a = vCalAddress(f"mailto:{address}")
-        a.params["cn"] = vText(cn)
-        a.params["role"] = vText("REQ-PARTICIPANT")
-        a.params["partstat"] = vText("NEEDS-ACTION")
-        a.params["rsvp"] = vText("TRUE")
-        a.params["schedule-agent"] = vText("CLIENT")  # RFC 6638: we invite; the server must not
-        ev.add("attendee", a)
+    for attendee in ics_attendees(email, name, guests, schedule_agent="CLIENT"):  # RFC 6638: we invite, not the server
+        ev.add("attendee", attendee)
 
 
 def _wrap(ev: IEvent) -> str:

@@ -116,17 +116,27 @@ def build_ics(c: Confirmation, summary: str, description: str, domain: str, meth
     organizer = vCalAddress(f"mailto:{c.agent_email}")
     organizer.params["cn"] = vText(c.agent_name)
     ev.add("organizer", organizer)
-    people = [(c.visitor_email, c.visitor_name or c.visitor_email)]
-    people += [(g, g) for g in c.guests if g.lower() != c.visitor_email.lower()]
-    for address, name in people:
-        attendee = vCalAddress(f"mailto:{address}")
-        attendee.params["cn"] = vText(name)
-        attendee.params["role"] = vText("REQ-PARTICIPANT")
-        attendee.params["partstat"] = vText("NEEDS-ACTION")
-        attendee.params["rsvp"] = vText("TRUE")
+    for attendee in ics_attendees(c.visitor_email, c.visitor_name or c.visitor_email, c.guests):
         ev.add("attendee", attendee)
     cal.add_component(ev)
     return cal.to_ical()
+
+
+def ics_attendees(email: str, name: str, guests: Sequence[str], **params: str) -> list[vCalAddress]:
+    """The visitor, then each guest: required attendees asked to reply (``params``: more, e.g.
+    ``schedule_agent="CLIENT"``)."""
+    people = [(email, name)] + [(g, g) for g in guests if g.lower() != email.lower()]
+    out = []
+    for address, cn in people:
+        attendee = vCalAddress(f"mailto:{address}")
+        attendee.params["cn"] = vText(cn)
+        attendee.params["role"] = vText("REQ-PARTICIPANT")
+        attendee.params["partstat"] = vText("NEEDS-ACTION")
+        attendee.params["rsvp"] = vText("TRUE")
+        for key, value in params.items():
+            attendee.params[key.replace("_", "-")] = vText(value)
+        out.append(attendee)
+    return out
 
 
 def build_confirmation(c: Confirmation, mail_from: str, *, corrected: bool = False) -> EmailMessage:
