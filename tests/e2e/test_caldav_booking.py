@@ -25,8 +25,7 @@ USER, APP_PASSWORD = "cleo", "cleo-app-pass-4k"
 @pytest.fixture
 def radicale(tmp_path):
     server = Radicale(tmp_path / "radicale", {USER: APP_PASSWORD})
-    principal = caldav.DAVClient(url=server.url, username=USER, password=APP_PASSWORD, enable_rfc6764=False).principal()
-    principal.make_calendar(name="Work", cal_id="work")
+    server.make_calendars(USER, {"work": "Work"})
     yield server
     server.close()
 

@@ -71,6 +71,15 @@ class Radicale:
     def _write_users(self) -> None:
         self.htpasswd.write_text("".join(f"{u}:{p}\n" for u, p in self.users.items()))
 
+    def make_calendars(self, user: str, calendars: dict[str, str]) -> None:
+        """Make ``{id: display name}`` calendars for ``user``, through a real CalDAV client."""
+        import caldav
+
+        client = caldav.DAVClient(url=self.url, username=user, password=self.users[user], enable_rfc6764=False)
+        principal = client.principal()
+        for cal_id, name in calendars.items():
+            principal.make_calendar(name=name, cal_id=cal_id)
+
     def set_password(self, user: str, password: str) -> None:
         self.users[user] = password
         self._write_users()

@@ -35,9 +35,7 @@ PARIS = ZoneInfo("Europe/Paris")
 @pytest.fixture
 def radicale(tmp_path):
     server = Radicale(tmp_path / "radicale", {USER: PASSWORD})
-    principal = caldav.DAVClient(url=server.url, username=USER, password=PASSWORD, enable_rfc6764=False).principal()
-    principal.make_calendar(name="Work", cal_id="work")
-    principal.make_calendar(name="Private", cal_id="private")
+    server.make_calendars(USER, {"work": "Work", "private": "Private"})
     yield server
     server.close()
 

@@ -7,7 +7,6 @@ import http.server
 import threading
 from datetime import datetime, timedelta, timezone
 
-import caldav
 import pytest
 from sqlalchemy import select, update
 
@@ -27,9 +26,7 @@ USER, APP_PASSWORD = "ana", "app-pass-9x2q"
 def radicale(tmp_path):
     server = Radicale(tmp_path / "radicale", {USER: APP_PASSWORD, "ada": APP_PASSWORD})
     for user in (USER, "ada"):
-        principal = caldav.DAVClient(url=server.url, username=user, password=APP_PASSWORD, enable_rfc6764=False).principal()
-        principal.make_calendar(name="Work", cal_id="work")
-        principal.make_calendar(name="Family", cal_id="family")
+        server.make_calendars(user, {"work": "Work", "family": "Family"})
     yield server
     server.close()
 
