@@ -35,9 +35,12 @@ class ActionDefaultFallback(Action):
             text = (tracker.latest_message or {}).get("text") or ""
             intent = ((tracker.latest_message or {}).get("intent") or {}).get("name")
             pending = tracker.get_slot("cancel_offered") or tracker.get_slot("callback_offered")
-            if not pending and (says_resume(text) or intent == "affirm") and _had_booking_turn(tracker):
+            goes_on = _had_booking_turn(tracker) or (intent == "affirm" and _last_action(tracker) in ANSWERS)
+            if not pending and (says_resume(text) or intent == "affirm") and goes_on:
                 # "ok, doch, lass es uns jetzt machen" after a "no" the rules did not catch as a
-                # stop: go on with the booking (the form asks only what is missing).
+                # stop: go on with the booking (the form asks only what is missing). "ok cool that
+                # works, lets set one up then" after an answer to a question about the meeting:
+                # the visitor is satisfied and wants it.
                 return [*ctx, SlotSet("booking_stopped", False), FollowupAction("booking_form")]
             email = corrected_email(text, tracker.get_slot("email")) if tracker.get_slot("email") else None
             name = stated_name(text) if tracker.get_slot("first_name") else None
@@ -78,6 +81,19 @@ async def _correct_booking(tracker: Tracker, email: str | None, name: str | None
     except BotError:
         return "booking_correct_failed", latest["visitor_email"]
     return "booking_corrected", fixed["visitor_email"]
+
+
+#: Actions that answer a question: a yes right after one (with no yes/no question pending) is a
+#: yes to the meeting the question was about.
+ANSWERS = ("action_answer_question", "action_out_of_scope")
+
+
+def _last_action(tracker: Tracker) -> str | None:
+    """The bot's last action before this message (not counting listening)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") != "action_listen":
+            return event.get("name")
+    return None
 
 
 def _had_booking_turn(tracker: Tracker) -> bool:

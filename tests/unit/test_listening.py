@@ -169,6 +169,27 @@ async def test_yes_after_a_no_the_rules_missed_goes_on_with_the_booking(service,
     assert messages and events[-1]["event"] != "followup"
 
 
+async def test_yes_after_an_answered_question_starts_the_booking(service, store):
+    answered = [
+        {"event": "user", "text": "how long are these calls usually?"},
+        {"event": "action", "name": "action_answer_question"},
+        {"event": "bot", "text": "About 30 minutes."},
+        {"event": "action", "name": "action_listen"},
+    ]
+    tracker = make_tracker(text="ok cool that works, lets set one up then", intent="affirm", slots=KNOWN, events=answered)
+    messages, events = await run(ActionDefaultFallback(), tracker)
+    assert messages == [] and events[-1]["event"] == "followup" and events[-1]["name"] == "booking_form"
+    greeted = [*answered[:1], {"event": "action", "name": "action_greet"}, *answered[2:]]
+    tracker = make_tracker(text="ok cool", intent="affirm", slots=KNOWN, events=greeted)
+    messages, events = await run(ActionDefaultFallback(), tracker)
+    assert messages and events[-1]["event"] != "followup"  # a yes to a greeting starts nothing
+    offered = make_tracker(
+        text="yes please", intent="affirm", slots={**KNOWN, "callback_offered": True}, events=answered
+    )
+    messages, events = await run(ActionDefaultFallback(), offered)
+    assert events[-1]["event"] != "followup"  # a yes to "shall someone get back to you?" is not a booking
+
+
 async def test_a_correction_after_booking_corrects_the_booking_and_resends_the_confirmation(service, store):
     add_queue(store, agents=[("Ada", "Europe/London", ALL_WEEK)])
     offer = service.offer_slots("visitor-1", "sales", count=1).slots[0]
