@@ -97,9 +97,16 @@ def _last_action(tracker: Tracker) -> str | None:
 
 
 def _had_booking_turn(tracker: Tracker) -> bool:
-    """Whether this conversation already went towards a booking (the form ran or times were shown)."""
-    return any(
-        e.get("event") == "action" and e.get("name") in ("booking_form", "action_offer_slots") for e in tracker.events
+    """Whether this conversation already went towards a booking: the form ran or times were shown
+    in the recent turns the tracker holds (bot/rasa_ext/tracker_store.py), or the slots say so
+    (times on screen, a booking stopped)."""
+    return (
+        any(
+            e.get("event") == "action" and e.get("name") in ("booking_form", "action_offer_slots")
+            for e in tracker.events
+        )
+        or bool(tracker.get_slot("offer_cursor"))
+        or tracker.get_slot("booking_stopped") is not None
     )
 
 
