@@ -276,6 +276,13 @@ class Result:
         return (self.cpu["machine total"] - self.cpu.get(OTHER, 0.0)) * 10 / self.turns_per_s
 
     @property
+    def cpu_per_booking_ms(self) -> dict[str, float]:
+        """CPU ms per completed booking of each process of the run (not the machine's others)."""
+        if not self.cpu or not self.bookings_per_s:
+            return {}
+        return {k: v * 10 / self.bookings_per_s for k, v in self.cpu.items() if k not in (OTHER, "machine total")}
+
+    @property
     def rasa_ms_per_turn(self) -> float | None:
         return self.rasa_cpu * 10 / self.turns_per_s if self.turns_per_s else None
 
@@ -562,6 +569,7 @@ def print_config(r: Result) -> None:
           f"{os.cpu_count()} = {100 * (os.cpu_count() or 1)} %): "
           + ", ".join(f"{k} {v:.0f}" for k, v in r.cpu.items()))  # fmt: skip
     print(f"  CPU per completed turn: Rasa {fmt(r.rasa_ms_per_turn)} ms, whole run {fmt(r.cpu_per_turn_ms)} ms")
+    print("  CPU per completed booking, ms: " + ", ".join(f"{k} {v:.0f}" for k, v in r.cpu_per_booking_ms.items()))
     if busy_warning(r):
         print(f"  {busy_warning(r)}")
 
@@ -672,6 +680,10 @@ def markdown(results: dict[int, Result], args: argparse.Namespace, model: str, s
     row(
         "CPU per completed turn, ms: Rasa / whole run",
         [f"{fmt(results[n].rasa_ms_per_turn)} / {fmt(results[n].cpu_per_turn_ms)}" for n in ns],
+    )
+    row(
+        "CPU per completed booking, ms per process",
+        [", ".join(f"{k.split(' ')[0]} {v:.0f}" for k, v in results[n].cpu_per_booking_ms.items()) for n in ns],
     )
     row(
         "errors: HTTP / timeouts / conversations not booked",

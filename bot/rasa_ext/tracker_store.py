@@ -45,7 +45,10 @@ from rasa.shared.core.conversation import Dialogue
 from rasa.shared.core.events import ActionExecuted, Event, SlotSet, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.rasa_ext import schema_cache
+
 log = logging.getLogger(__name__)
+schema_cache.install()  # this module is loaded by every Rasa server we run (endpoints.yml)
 
 MARK = "bot_window"  # metadata of the snapshot's SlotSet events
 LOADED = "_bot_window_loaded"  # tracker attribute: how many of its events the store already has
