@@ -86,10 +86,12 @@ test-scale: install train ## the scaled topology on Postgres 127.0.0.1:5432 + Re
 lint: install ## ruff
 	$(PY) -m ruff check bot actions tests bench deploy
 
-bench: install train ## slot engine vs naive reference; turn latency (plain, offer, book); move/cancel/dashboard vs booking
+bench: install train ## slot engine vs naive; turn latency; move/cancel/dashboard vs booking; turn cost vs conversation length; CPU per booking vs Rasa's floor
 	$(PY) -m bench.slots
 	$(PY) -m bench.turns
 	$(PY) -m bench.after
+	$(PY) -m bench.length
+	$(PY) -m bench.floor
 
 load: install train ## N visitors book whole meetings on 1 then 2 Rasa servers (Postgres + Redis); results/load.md
 	$(PY) -m bench.load

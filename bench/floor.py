@@ -10,11 +10,12 @@ The same conversations twice, on the embedded default with the same model:
    the first run (the proxy runs in this script, whose CPU is not counted). Rasa's work is then
    the same in both runs; what differs is ours.
 
-CPU is every process of the stack (Rasa, the action server, the web process) from /proc, summed
-over the conversations and divided by their number. Reported: CPU per booking for each process
+Both stacks run side by side and take turns, conversation by conversation, so whatever else the
+machine does falls on both alike. CPU is every process of each stack (Rasa, the action server,
+the web process) from /proc around each conversation, summed and divided by their number. Reported: CPU per booking for each process
 and the ratio ours / floor, measured in the same run. Target: ≤ 1.5 × the floor, met or MISSED.
 
-    python -m bench.floor [--bookings 12]
+    python -m bench.floor [--bookings 30]
 """
 
 from __future__ import annotations
@@ -138,44 +139,57 @@ def converse(url: str, i: int, click: str | None) -> tuple[str, bool]:
     return payload, booked
 
 
-def measure(
-    null: bool, model: str, n: int, clicks: list[str] | None, canned: Path | None = None
-) -> tuple[dict[str, float], list[str], dict[str, list[dict[str, Any]]]]:
-    s, var, url, recorder = stack(null, model, canned)
-    name = "Rasa's floor (actions do nothing)" if null else "our bot"
-    print(f"{name}: starting (logs in {var}/logs)...", flush=True)
-    payloads: list[str] = []
-    with s:
-        for w in range(2):  # warm every path once
-            converse(url, 1000 + w, clicks[0] if clicks else None)
-        before = cpu_of(s.procs)
-        for i in range(n):
-            payload, booked = converse(url, i, clicks[i] if clicks else None)
-            if not booked:  # the floor too: its canned answers followed the same conversation
-                raise SystemExit(f"{name}: conversation {i} was not booked")
-            payloads.append(payload)
-        time.sleep(0.5)
-        after = cpu_of(s.procs)
-    if recorder is not None:
+def main_loop(model: str, n: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Both stacks up side by side; conversation i on ours (recorded), then the same on the
+    floor, so whatever else the machine does falls on both alike."""
+    canned = Path(tempfile.mkdtemp(prefix="bench-floor-canned-"))
+    ours, ours_var, ours_url, recorder = stack(False, model)
+    floor, floor_var, floor_url, _ = stack(True, model, canned)
+    assert recorder is not None
+    print(f"our bot and Rasa's floor: starting (logs in {ours_var}/logs, {floor_var}/logs)...", flush=True)
+    used = {
+        "ours": dict.fromkeys(("rasa", "actions", "web"), 0.0),
+        "floor": dict.fromkeys(("rasa", "actions", "web"), 0.0),
+    }
+    try:
+        with ours, floor:
+            for i in range(-2, n):  # two warm-up conversations on each, not counted
+                clicked = None
+                for name, s, url in (("ours", ours, ours_url), ("floor", floor, floor_url)):
+                    if name == "floor":  # what ours answered in this conversation, for the null actions
+                        sender = f"floor-{i}"
+                        (canned / f"{sender}.json").write_text(json.dumps(recorder.calls.get(sender, [])))
+                    before = cpu_of(s.procs)
+                    payload, booked = converse(url, i, clicked)
+                    clicked = payload
+                    time.sleep(0.2)  # the processes finish the turn's bookkeeping
+                    after = cpu_of(s.procs)
+                    if not booked:  # the floor too: its canned answers followed the same conversation
+                        raise SystemExit(f"{name}: conversation {i} was not booked")
+                    if i >= 0:
+                        for k in used[name]:
+                            used[name][k] += after[k] - before.get(k, 0.0)
+                if (i + 1) % 10 == 0:
+                    print(f"  {i + 1} bookings each", flush=True)
+    finally:
         recorder.shutdown()
-    shutil.rmtree(var, ignore_errors=True)
-    per = {k: 1000 * (after[k] - before.get(k, 0.0)) / n for k in ("rasa", "actions", "web")}
-    per["all"] = sum(per.values())
-    return per, payloads, dict(recorder.calls) if recorder else {}
+        for path in (canned, ours_var, floor_var):
+            shutil.rmtree(path, ignore_errors=True)
+    per = {}
+    for name, cpu in used.items():
+        per[name] = {k: 1000 * v / n for k, v in cpu.items()}
+        per[name]["all"] = sum(per[name].values())
+    return per["ours"], per["floor"]
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--bookings", type=int, default=12)
+    ap.add_argument("--bookings", type=int, default=30)
     args = ap.parse_args(argv)
     model = newest_model()
     if model is None:
         raise SystemExit("no trained model in models/: run `make train` first")
-    ours, clicks, calls = measure(False, model, args.bookings, None)
-    canned = Path(tempfile.mkdtemp(prefix="bench-floor-canned-")) / "calls.json"
-    canned.write_text(json.dumps(calls))
-    floor, _, _ = measure(True, model, args.bookings, clicks, canned)
-    shutil.rmtree(canned.parent, ignore_errors=True)
+    ours, floor = main_loop(model, args.bookings)
     lines = ["| CPU per booking, ms | ours | Rasa's floor | ratio |", "|---|---:|---:|---:|"]
     for k in ("rasa", "actions", "web", "all"):
         ratio = ours[k] / floor[k] if floor[k] else float("nan")
