@@ -1,6 +1,7 @@
 """Turn cost against conversation length (``make bench``; issue 21).
 
-One known visitor talks for ``--messages`` messages (default 200) in one conversation, cycling
+Known visitors talk for ``--messages`` messages (default 200) each in ``--conversations`` (3)
+conversations that take turns, cycling
 "I'd like to book a meeting" (the form, then times), "other times?" (the next page) and "hello",
 as a visitor who keeps a chat open all day would. For every message: the latency over REST and
 the CPU seconds every process of the stack used (Rasa, action server, web, and on the scaled
@@ -15,7 +16,7 @@ the scaled topology (Postgres tracker store + Redis lock store, one Rasa server)
 A new session starts light: the visitor then comes back after the session expired (the tracker
 gets ``/session_start``) and the next nine messages are measured the same way.
 
-    python -m bench.length [--messages 200] [--topologies embedded,scaled] [--conversations 1]
+    python -m bench.length [--messages 200] [--topologies embedded,scaled] [--conversations 3]
 """
 
 from __future__ import annotations
@@ -123,43 +124,52 @@ def cpu_of(procs: list[Any]) -> dict[str, float]:
     return out
 
 
-def talk(run: Run, procs: list[Any], url: str, sender: str, messages: int, token: str | None, into: list[Turn]) -> None:
+def talk(
+    run: Run, procs: list[Any], url: str, senders: list[str], messages: int, token: str | None, into: list[Turn]
+) -> None:
+    """``messages`` messages in each conversation, taking turns (message n of every one, then
+    n + 1), so drift on the machine falls on every mark alike."""
     for n in range(1, messages + 1):
         text = CYCLE[(n - 1) % len(CYCLE)]
-        before = cpu_of(procs)
-        t0 = time.perf_counter()
-        replies = post(url, {"sender": sender, "message": text, "metadata": META}, token)
-        ms = (time.perf_counter() - t0) * 1000
-        time.sleep(0.05)  # let the processes finish their bookkeeping (logs, commits) inside this turn
-        after = cpu_of(procs)
-        if not replies:
-            raise SystemExit(f"{run.topology}: no reply to message {n} ({text!r})")
-        if text == CYCLE[0] and not any(r.get("buttons") for r in replies):
-            raise SystemExit(f"{run.topology}: message {n} ({text!r}) offered no times: {replies}")
-        into.append(Turn(n, ms, {k: max(0.0, after[k] - before.get(k, 0.0)) for k in after}))
+        for sender in senders:
+            before = cpu_of(procs)
+            t0 = time.perf_counter()
+            replies = post(url, {"sender": sender, "message": text, "metadata": META}, token)
+            ms = (time.perf_counter() - t0) * 1000
+            time.sleep(0.05)  # let the processes finish their bookkeeping (logs, commits) inside this turn
+            after = cpu_of(procs)
+            if not replies:
+                raise SystemExit(f"{run.topology}: no reply to message {n} ({text!r})")
+            if text == CYCLE[0] and not any(r.get("buttons") for r in replies):
+                raise SystemExit(f"{run.topology}: message {n} ({text!r}) offered no times: {replies}")
+            into.append(Turn(n, ms, {k: max(0.0, after[k] - before.get(k, 0.0)) for k in after}))
         if n % 50 == 0:
-            print(f"  {run.topology}: {n} messages, last {ms:.0f} ms", flush=True)
+            print(
+                f"  {run.topology}: {n} messages in each of {len(senders)} conversations, last {ms:.0f} ms", flush=True
+            )
 
 
-def conversation(run: Run, procs: list[Any], rasa: str, messages: int, token: str | None) -> None:
-    sender = f"length-{secrets.token_hex(4)}"
+def conversation(run: Run, procs: list[Any], rasa: str, messages: int, token: str | None, count: int) -> None:
+    tag = secrets.token_hex(4)
+    senders = [f"length-{tag}-{i}" for i in range(count)]
     url = f"{rasa}/webhooks/rest/webhook"
     for i in range(9):  # warm every path (caches, first queries) on another conversation
-        post(url, {"sender": f"warm-{sender}", "message": CYCLE[i % len(CYCLE)], "metadata": META}, token)
-    talk(run, procs, url, sender, messages, token, run.turns)
-    tracker = get(f"{rasa}/conversations/{sender}/tracker?include_events=ALL", token)
-    run.events = len(tracker["events"])
-    users = [e.get("text") for e in tracker["events"] if e.get("event") == "user"]
+        post(url, {"sender": f"warm-{tag}", "message": CYCLE[i % len(CYCLE)], "metadata": META}, token)
+    talk(run, procs, url, senders, messages, token, run.turns)
     expected = [CYCLE[(n - 1) % len(CYCLE)] for n in range(1, messages + 1)]
-    if users[-messages:] != expected:
-        raise SystemExit(f"{run.topology}: the tracker lost or reordered messages ({len(users)} user events)")
-    # The visitor comes back after the session expired: Rasa starts a new session on this message.
-    # Running action_session_start is what Rasa does then (a new session, the carried-over slots).
-    post(f"{rasa}/conversations/{sender}/execute", {"name": "action_session_start"}, token)
-    talk(run, procs, url, sender, 1 + 2 * HALF, token, run.fresh)
+    for sender in senders:
+        tracker = get(f"{rasa}/conversations/{sender}/tracker?include_events=ALL", token)
+        run.events = max(run.events, len(tracker["events"]))
+        users = [e.get("text") for e in tracker["events"] if e.get("event") == "user"]
+        if users[-messages:] != expected:
+            raise SystemExit(f"{run.topology}: the tracker lost or reordered messages ({len(users)} user events)")
+        # The visitor comes back after the session expired: Rasa starts a new session on this
+        # message. Running action_session_start is what Rasa does then (the carried-over slots).
+        post(f"{rasa}/conversations/{sender}/execute", {"name": "action_session_start"}, token)
+    talk(run, procs, url, senders, 1 + 2 * HALF, token, run.fresh)
 
 
-def embedded(messages: int, model: str) -> Run:
+def embedded(messages: int, model: str, count: int) -> Run:
     var = Path(tempfile.mkdtemp(prefix="bench-length-"))
     ports = {"RASA_PORT": free_port(), "ACTION_PORT": free_port(), "WEB_PORT": free_port()}
     env = {**os.environ, "BOT_VAR_DIR": str(var), "SMTP_URL": "", **{k: str(v) for k, v in ports.items()}}
@@ -170,12 +180,12 @@ def embedded(messages: int, model: str) -> Run:
     run = Run("embedded")
     print(f"embedded default: starting (logs in {var}/logs)...", flush=True)
     with Stack(settings, model=model, log_dir=var / "logs", env=env) as stack:
-        conversation(run, stack.procs, f"http://127.0.0.1:{ports['RASA_PORT']}", messages, None)
+        conversation(run, stack.procs, f"http://127.0.0.1:{ports['RASA_PORT']}", messages, None, count)
     shutil.rmtree(var, ignore_errors=True)
     return run
 
 
-def scaled(messages: int, model: str) -> Run:
+def scaled(messages: int, model: str, count: int) -> Run:
     admin = PgTarget.parse(PG_ADMIN_URL)
     tag = secrets.token_hex(4)
     store_db, tracker_db = (
@@ -204,7 +214,7 @@ def scaled(messages: int, model: str) -> Run:
         seed(store_db.url(), 0)
         print(f"scaled topology (Postgres + Redis, one Rasa server): starting (logs in {var}/logs)...", flush=True)
         topo.start(timeout=400)
-        conversation(run, topo.procs, topo.rasa_urls[0], messages, cfg.rasa_token)
+        conversation(run, topo.procs, topo.rasa_urls[0], messages, cfg.rasa_token, count)
     finally:
         topo.stop()
         for db in (store_db, tracker_db):
@@ -261,18 +271,21 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--messages", type=int, default=200)
     ap.add_argument("--topologies", default="embedded,scaled")
+    ap.add_argument("--conversations", type=int, default=3, help="conversations at once, taking turns")
     args = ap.parse_args(argv)
     model = newest_model()
     if model is None:
         raise SystemExit("no trained model in models/: run `make train` first")
     runs = []
     for name in args.topologies.split(","):
-        runs.append({"embedded": embedded, "scaled": scaled}[name.strip()](args.messages, model))
+        runs.append({"embedded": embedded, "scaled": scaled}[name.strip()](args.messages, model, args.conversations))
     text, ok = report(runs)
     print("\n" + text)
     out = ROOT / "results" / "bench-length.md"
     out.parent.mkdir(exist_ok=True)
     out.write_text("# Turn cost against conversation length\n\n" + text + "\n")
+    turns = {r.topology: [[t.n, round(t.ms, 1), round(1000 * sum(t.cpu.values()), 1)] for t in r.turns] for r in runs}
+    out.with_suffix(".json").write_text(json.dumps({"columns": ["message", "ms", "cpu_ms"], "turns": turns}))
     print(f"\nwritten to {out.relative_to(ROOT)}")
     print("all targets met" if ok else "some targets MISSED")
     return 0

@@ -149,20 +149,28 @@ def _starts_session(event: dict[str, Any]) -> bool:
     return event.get("event") == "action" and event.get("name") == ACTION_SESSION_START_NAME
 
 
-def _session_start(events: list[dict[str, Any]]) -> int:
-    """Index where the latest session starts (Rasa splits sessions at ``action_session_start``)."""
-    return next((i for i in range(len(events) - 1, -1, -1) if _starts_session(events[i])), 0)
-
-
 # --------------------------------------------------------------------------- in memory
 
 
 @dataclass
 class _Conversation:
-    events: list[dict[str, Any]] = field(default_factory=list)  # every event, every session
+    # Every event of every session, as JSON text (as Rasa's own in-memory store keeps it): one
+    # string per event is one object the garbage collector never walks, where the dicts of a
+    # long conversation were tens of thousands of them on every full collection.
+    events: list[str] = field(default_factory=list)
     cut: int = 0  # index in ``events`` where the window starts
     snapshot: list[dict[str, Any]] = field(default_factory=list)  # the state at ``cut``
     session: int = 0  # index where the latest session starts
+
+    def add(self, events: Any) -> None:
+        for event in events:
+            data = event.as_dict()
+            if _starts_session(data):
+                self.session = len(self.events)
+            self.events.append(json.dumps(data))
+
+    def load(self, start: int) -> list[dict[str, Any]]:
+        return [json.loads(e) for e in self.events[start:]]
 
 
 class WindowedInMemoryTrackerStore(InMemoryTrackerStore):
@@ -188,16 +196,16 @@ class WindowedInMemoryTrackerStore(InMemoryTrackerStore):
         if conv is None:
             return None
         if conv.cut > conv.session:
-            events, head, start = conv.snapshot + conv.events[conv.cut :], len(conv.snapshot), conv.cut
+            events, head, start = conv.snapshot + conv.load(conv.cut), len(conv.snapshot), conv.cut
         else:
-            events, head, start = conv.events[conv.session :], 0, conv.session
+            events, head, start = conv.load(conv.session), 0, conv.session
         return build(sender_id, events, self, head=head, start=start, replay=True)
 
     async def retrieve_full_tracker(self, sender_id: str) -> DialogueStateTracker | None:
         conv = self.conversations.get(sender_id)
         if conv is None:
             return None
-        return build(sender_id, conv.events, self, replay=True)
+        return build(sender_id, conv.load(0), self, replay=True)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         await self.stream_events(tracker)
@@ -205,14 +213,11 @@ class WindowedInMemoryTrackerStore(InMemoryTrackerStore):
         new = _new_events(tracker)
         conv = self.conversations.get(sender)
         if new is None or conv is None:  # not loaded through the window: it is the whole conversation
-            conv = self.conversations[sender] = _Conversation([e.as_dict() for e in tracker.events])
-            conv.session = _session_start(conv.events)
+            conv = self.conversations[sender] = _Conversation()
+            conv.add(tracker.events)
             tracker._bot_window = {"head": 0, "start": 0, "ids": [], "floor": 0}  # type: ignore[attr-defined]
-        elif new:
-            first = len(conv.events)
-            conv.events.extend(e.as_dict() for e in new)
-            if any(_starts_session(e) for e in conv.events[first:]):
-                conv.session = first + _session_start(conv.events[first:])
+        else:
+            conv.add(new)
         setattr(tracker, LOADED, len(tracker.events))
         w = _window(tracker)
         found = find_cut(tracker, self.window, self.slack, w["floor"])

@@ -239,6 +239,7 @@ class Offer(Base):
     """A slot shown to one conversation. The id is opaque and means nothing elsewhere."""
 
     __tablename__ = "offers"
+    __table_args__ = (Index("ix_offers_conversation_created", "conversation_id", "created_at"),)
     id = Column(String(32), primary_key=True)
     conversation_id = Column(String(200), nullable=False, index=True)
     queue_id = Column(Integer, ForeignKey("queues.id", ondelete="CASCADE"), nullable=False)
