@@ -247,6 +247,51 @@ def cmd_queue(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_when(text: str, zone_name: str | None, default_zone: str) -> Any:
+    """``2026-12-10T15:00`` in ``zone_name`` (else ``default_zone``); an offset in the text wins."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from bot.errors import ConfigError
+    from bot.i18n import zone
+
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{text!r} is not a date and time like 2026-12-10T15:00") from None
+    if when.tzinfo is None:
+        name = zone_name or default_zone
+        try:
+            when = when.replace(tzinfo=ZoneInfo(name))
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"{name!r} is not a time zone like Europe/Paris") from None
+    return when.astimezone(zone(zone_name or default_zone))
+
+
+def cmd_explain_slot(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.ops.runtime import build_service
+
+    svc = build_service(settings)
+    info = svc.queue_info(args.queue)
+    if info.slug != args.queue:
+        from bot.errors import UnknownQueue
+
+        raise UnknownQueue(f"no queue {args.queue!r}")
+    when = parse_when(args.when, args.zone, info.timezone)
+    out = svc.explain_slot(args.queue, when)
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return 0
+    verdict = "offered" if out["offered"] else "NOT offered"
+    print(f"{when:%a %Y-%m-%d %H:%M} {when.tzinfo} in queue {out['queue']}: {verdict}")
+    for row in out["agents"]:
+        mark = "offered" if row["offered"] else row["reason"]
+        print(f"  {row['agent']} <{row['email']}> ({row['timezone']}, {row['provider']}): {mark} — {row['detail']}")
+    if not out["agents"]:
+        print("  the queue has no active agents")
+    return 0
+
+
 def cmd_explain(settings: Settings, args: argparse.Namespace) -> int:
     from bot.admin import rules
 
@@ -545,6 +590,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("explain", help="why a booking went to its agent")
     p.add_argument("booking_id")
     p.set_defaults(fn=cmd_explain)
+    p = sub.add_parser(
+        "explain-slot", help="why a time is or is not offered: for each agent of the queue, the first rule that removes it"
+    )
+    p.add_argument("queue", help="the queue's slug")
+    p.add_argument("when", help="the meeting's start, e.g. 2026-12-10T15:00 (in --zone, else the queue's zone)")
+    p.add_argument("--zone", help="the zone WHEN is in, e.g. Europe/Paris (the visitor's)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_explain_slot)
     p = sub.add_parser("serve", help="run the web app (chat page, meeting rooms, health)")
     p.add_argument("--host")
     p.add_argument("--port", type=int)

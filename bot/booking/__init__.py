@@ -117,6 +117,10 @@ class BookingService:
         """Length, tools and the times last shown: what a visitor's question is answered from."""
         return self.offering.meeting_facts(slug, conversation_id)
 
+    def explain_slot(self, slug: str | None, start: datetime, now: datetime | None = None) -> dict:
+        """See :meth:`Offering.explain_slot`: why a time is (not) offered, agent by agent."""
+        return self.offering.explain_slot(slug, start, now)
+
     def offer_slots(
         self,
         conversation_id: str,

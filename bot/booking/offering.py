@@ -24,6 +24,7 @@ from bot.i18n import zone
 from bot.scheduling import AgentSchedule, Busy, Interval, Rules, availability, is_free
 from bot.scheduling.offering import pick_page
 from bot.scheduling.routing import Member, held_back, period_start
+from bot.scheduling.troubleshoot import AgentParts, explain
 from bot.store.models import (
     Agent,
     AgentInvitation,
@@ -174,7 +175,21 @@ class Offering:
         *,
         moving: Booking | None = None,
     ) -> list[AgentSchedule]:
-        """Each agent's rules and busy time (calendar + our own bookings) around ``[start, end)``.
+        """Each agent's rules and busy time (calendar + our own bookings) around ``[start, end)``;
+        an agent whose calendar could not be read is left out (fail closed)."""
+        return [p.schedule() for p in self.schedule_parts(s, agents, start, end, moving=moving) if p.calendar is not None]
+
+    def schedule_parts(
+        self,
+        s: Session,
+        agents: Sequence[AgentRow],
+        start: datetime,
+        end: datetime,
+        *,
+        moving: Booking | None = None,
+    ) -> list[AgentParts]:
+        """Each agent's rules and busy time around ``[start, end)``, busy time kept by source
+        (the calendar, None when it could not be read; our own bookings).
 
         ``moving``: a booking being rescheduled does not block its own new time — neither as our
         booking nor as its event in the agent's calendar."""
@@ -210,19 +225,18 @@ class Offering:
             time_off[t.agent_id].append(Interval(t.start, t.end))
         out = []
         for a in agents:
-            if a.id not in provider_busy:
-                continue
             tz = zone(a.timezone)
             per_day: dict[date, int] = {}
             for b in own[a.id]:
                 d = b.start.astimezone(tz).date()
                 per_day[d] = per_day.get(d, 0) + 1
             out.append(
-                AgentSchedule(
+                AgentParts(
                     a.id,
                     tz,
                     a.weekly,
-                    busy=Busy.concat([provider_busy[a.id], Busy.from_intervals(own[a.id])]),
+                    calendar=provider_busy.get(a.id),
+                    own=own[a.id],
                     overrides=overrides[a.id],
                     time_off=time_off[a.id],
                     max_per_day=a.max_meetings_per_day,
@@ -233,6 +247,41 @@ class Offering:
                 )
             )
         return out
+
+    def explain_slot(self, slug: str | None, start: datetime, now: datetime | None = None) -> dict:
+        """For each agent of the queue: is a meeting at ``start`` offered, and if not, the first
+        rule that removes it (``bot.scheduling.troubleshoot``)."""
+        now = now or self.ctx.clock()
+        with self.ctx.store.session() as s:
+            q = self.queue(s, slug)
+            if slug and q.slug != slug:  # visitors fall back to the default queue; a question about one does not
+                raise UnknownQueue(f"no queue {slug!r}")
+            rules = self.rules(q)
+            members = self.members(s, q)
+            end = start + timedelta(minutes=rules.meeting_minutes)
+            parts = self.schedule_parts(s, members, start - timedelta(days=1), end + timedelta(days=1))
+        rows = []
+        for member, part in zip(members, parts, strict=True):
+            verdict = explain(part, rules, now, start)
+            rows.append(
+                {
+                    "agent_id": member.id,
+                    "agent": member.name,
+                    "email": member.email,
+                    "timezone": member.timezone,
+                    "provider": member.provider,
+                    "offered": verdict.offered,
+                    "reason": verdict.reason,
+                    "detail": verdict.detail,
+                }
+            )
+        return {
+            "queue": q.slug,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "offered": any(r["offered"] for r in rows),
+            "agents": rows,
+        }
 
     def standing(self, s: Session, q: Queue, members: Sequence[AgentRow], now: datetime) -> tuple[list[Member], datetime]:
         """Round-robin standing: confirmed bookings this period and the last booking, per member."""
