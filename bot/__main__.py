@@ -247,28 +247,8 @@ def cmd_queue(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def parse_when(text: str, zone_name: str | None, default_zone: str) -> Any:
-    """``2026-12-10T15:00`` in ``zone_name`` (else ``default_zone``); an offset in the text wins."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    from bot.errors import ConfigError
-    from bot.i18n import zone
-
-    try:
-        when = datetime.fromisoformat(text)
-    except ValueError:
-        raise ConfigError(f"{text!r} is not a date and time like 2026-12-10T15:00") from None
-    if when.tzinfo is None:
-        name = zone_name or default_zone
-        try:
-            when = when.replace(tzinfo=ZoneInfo(name))
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(f"{name!r} is not a time zone like Europe/Paris") from None
-    return when.astimezone(zone(zone_name or default_zone))
-
-
 def cmd_explain_slot(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.admin.when import parse_when
     from bot.ops.runtime import build_service
 
     svc = build_service(settings)

@@ -538,6 +538,11 @@ def _portal_paths() -> dict[str, Any]:
             "post": _page_op("queue_change", "Change settings, add/remove a member, set a weight (admin)", post=True,
                              params=slug, extra=not_found),
         },
+        "/portal/admin/queues/{slug}/explain": {"get": _page_op(
+            "explain_slot", "Why a time is (not) offered: per agent, the first rule that removes it (admin)",
+            params=[*slug, _query_param("when", "The meeting's start, e.g. 2026-12-10T15:00."),
+                    _query_param("zone", "The time zone of `when` (default UTC), e.g. Europe/Paris.")],
+            extra={**not_found, "400": _html("`when` or `zone` not understood; the page says which.")})},
         "/portal/admin/agents": {
             "get": _page_op("agents", "Agents with calendar health (admin)"),
             "post": _page_op("agents_change", "Invite (e-mail link), deactivate or activate an agent (admin)", post=True),

@@ -14,7 +14,8 @@ from sqlalchemy import func, select
 
 from bot.admin import rules, stats
 from bot.admin.accounts import invitation_email, invite_token
-from bot.errors import ConfigError
+from bot.admin.when import parse_when
+from bot.errors import BookingError, ConfigError
 from bot.messages.delivery import queue_email
 from bot.scheduling.routing import MODES, PERIODS
 from bot.settings import Settings
@@ -163,8 +164,41 @@ def blueprint(settings: Settings) -> Blueprint:
             )
             + "</section>"
         )
-        return page(f"Queue: {q['name']}", settings_form + members_html, who, active="queues", notice=notice,
-                    error=error, status=400 if error else 200)
+        explain_form = (
+            f"<form method=get action='/portal/admin/queues/{e(slug)}/explain' class=card>"
+            "<h2>Why is a time not offered?</h2><p class=muted>For each agent: whether visitors are offered a "
+            "meeting starting then, and if not, the first rule that removes it.</p>"
+            "<label>Start <input type=datetime-local name=when required></label>"
+            f"<label>In the time zone <input name=zone value='{e(q['timezone'])}'></label>"
+            "<button type=submit>Explain</button></form>"
+        )
+        return page(f"Queue: {q['name']}", settings_form + members_html + explain_form, who, active="queues",
+                    notice=notice, error=error, status=400 if error else 200)
+
+    @bp.get("/portal/admin/queues/<slug:str>/explain")
+    @admin_only
+    async def explain_slot(request: Request, slug: str) -> response.HTTPResponse:
+        who = request.ctx.who
+        if not await run(_queue_exists, request.app.ctx.store, slug):
+            return page("Not found", "<p>No such queue.</p>", who, status=404)
+        back = f"<p><a href='/portal/admin/queues/{e(slug)}'>Back to the queue</a></p>"
+        try:
+            when = parse_when(request.args.get("when", ""), request.args.get("zone") or None, "UTC")
+            out = await run(request.app.ctx.service.explain_slot, slug, when)
+        except (ConfigError, BookingError) as exc:
+            return page("Why is a time not offered?", back, who, active="queues", error=str(exc), status=400)
+        rows = "".join(
+            f"<tr><td>{e(r['agent'])}<br><span class=muted>{e(r['email'])} · {e(r['timezone'])}</span></td>"
+            f"<td>{'offered' if r['offered'] else '<strong>' + e(r['reason']) + '</strong>'}</td><td>{e(r['detail'])}</td></tr>"
+            for r in out["agents"]
+        ) or "<tr><td colspan=3>The queue has no active agents.</td></tr>"
+        body = (
+            f"<p>A meeting at <strong>{e(f'{when:%a %Y-%m-%d %H:%M}')} ({e(str(when.tzinfo))})</strong> is "
+            f"<strong>{'offered' if out['offered'] else 'not offered'}</strong> to visitors of this queue.</p>"
+            "<div class=scroll><table><thead><tr><th scope=col>Agent</th><th scope=col>Result</th>"
+            f"<th scope=col>Why</th></tr></thead><tbody>{rows}</tbody></table></div>" + back
+        )
+        return page("Why is a time not offered?", body, who, active="queues")
 
     # ---- agents -------------------------------------------------------------------------------
     @bp.route("/portal/admin/agents", methods=["GET", "POST"])

@@ -316,3 +316,30 @@ def test_the_session_cookie_is_secure_over_https(store, settings):
     assert resp.status == 302, resp.text[:300]
     attrs = [a.strip().lower() for a in resp.headers["set-cookie"].split(";")]
     assert "secure" in attrs and not any(a.startswith("secure=") for a in attrs)
+
+
+def test_admin_asks_why_a_time_is_not_offered(world, store):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    b = Browser(world["app"])
+    b.signin("root@example.com")
+    page = b.get("/portal/admin/queues/sales")
+    assert "Why is a time not offered?" in page.text and "/portal/admin/queues/sales/explain" in page.text
+    # A Wednesday 2–8 days ahead (the web app reads the real clock), 08:30 in London: Ada (London,
+    # 9–17) is not working yet, Bo (Paris, 9–17: 09:30 there) is free.
+    day = datetime.now(ZoneInfo("Europe/London")).date() + timedelta(days=2)
+    day += timedelta(days=(2 - day.weekday()) % 7)
+    got = b.get(f"/portal/admin/queues/sales/explain?when={day.isoformat()}T08:30&zone=Europe/London")
+    assert got.status == 200
+    assert re.findall(r"<tr><td>(Ada|Bo)<br>.*?</tr>", got.text, flags=re.S) == ["Ada", "Bo"]
+    assert re.search(r"Ada<br>.*?<strong>hours</strong>.*?outside the agent", got.text, flags=re.S)
+    assert re.search(r"Bo<br>[^<]*<span[^>]*>[^<]*</span></td><td>offered</td>", got.text)
+    assert "is <strong>offered</strong>" in got.text
+    bad = b.get("/portal/admin/queues/sales/explain?when=soon&zone=Europe/London")
+    assert bad.status == 400 and "not a date and time" in bad.text
+    assert b.get("/portal/admin/queues/sales/explain?when=2026-12-10T10:00&zone=America").status == 400
+    assert b.get("/portal/admin/queues/nope/explain?when=2026-12-10T10:00").status == 404
+    agent = Browser(world["app"])
+    agent.signin("ada@agents.example")
+    assert agent.get(f"/portal/admin/queues/sales/explain?when={day.isoformat()}T10:00").status == 403
