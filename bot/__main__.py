@@ -272,6 +272,18 @@ def cmd_explain_slot(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_attendance(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.ops.runtime import build_service
+
+    svc = build_service(settings)
+    try:
+        row = svc.mark_attendance(args.booking_id, args.attendance.replace("-", "_"))
+    finally:
+        svc.close()
+    print(f"booking {row['id']}: {args.attendance} ({row['visitor_email']}, {row['start']})")
+    return 0
+
+
 def cmd_explain(settings: Settings, args: argparse.Namespace) -> int:
     from bot.admin import rules
 
@@ -570,6 +582,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("explain", help="why a booking went to its agent")
     p.add_argument("booking_id")
     p.set_defaults(fn=cmd_explain)
+    p = sub.add_parser("attendance", help="mark a past meeting as held or no-show (no-show: booking.no_show webhook)")
+    p.add_argument("booking_id")
+    p.add_argument("attendance", choices=["held", "no-show"])
+    p.set_defaults(fn=cmd_attendance)
     p = sub.add_parser(
         "explain-slot", help="why a time is or is not offered: for each agent of the queue, the first rule that removes it"
     )

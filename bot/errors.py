@@ -72,6 +72,14 @@ class BookingInPast(BookingError):
     pass
 
 
+class MeetingNotOver(BookingError):
+    """Attendance is marked after the meeting's end, not before."""
+
+
+class NotYourBooking(BookingError):
+    """Another agent's booking (the portal answers 403)."""
+
+
 class GuestError(BookingError):
     """A guest cannot be added; nothing was changed. ``reason`` says why, for the visitor:
 

@@ -253,6 +253,37 @@ def failed_bookings(
     ]
 
 
+def attendance(store: Store, *, queue: str | None, start: datetime, end: datetime) -> dict[str, list[dict[str, Any]]]:
+    """No-show rates of the confirmed meetings that took place in ``[start, end)``, per agent and
+    per queue: held, no-show, not marked, and no-shows as a share of the marked ones."""
+    start, end = _range(start, end)
+    with store.session() as s:
+        q = _queue(s, queue)
+        query = (
+            select(Agent.name, Agent.email, Queue.slug, Booking.attendance, func.count())
+            .join(Queue, Queue.id == Booking.queue_id)
+            .join(Agent, Agent.id == Booking.agent_id)
+            .where(Booking.status == "confirmed", Booking.end <= end)
+            .group_by(Agent.name, Agent.email, Queue.slug, Booking.attendance)
+        )
+        if q is not None:
+            query = query.where(Booking.queue_id == q.id)
+        rows = s.execute(_in_range(query, Booking.start, start, end)).all()
+
+    def summarise(key_of: Any) -> list[dict[str, Any]]:
+        out: dict[Any, dict[str, Any]] = {}
+        for name, email, slug, mark, n in rows:
+            key = key_of(name, email, slug)
+            row = out.setdefault(key, {"name": key[0], "email": key[1], "held": 0, "no_show": 0, "unmarked": 0})
+            row[{"held": "held", "no_show": "no_show"}.get(mark or "", "unmarked")] += n
+        for row in out.values():
+            marked = row["held"] + row["no_show"]
+            row["no_show_rate"] = row["no_show"] / marked if marked else None
+        return sorted(out.values(), key=lambda r: (r["name"], r["email"] or ""))
+
+    return {"agents": summarise(lambda n, e, q: (n, e)), "queues": summarise(lambda n, e, q: (q, None))}
+
+
 CSV_FIELDS = (
     "id", "status", "queue", "agent_name", "agent_email", "visitor_email", "visitor_first_name", "visitor_last_name",
     "company", "start", "end", "timezone", "locale", "provider", "created_at", "cancelled_at", "failure_reason",

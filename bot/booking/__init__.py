@@ -170,6 +170,10 @@ class BookingService:
         """See :meth:`Changes.cancel`."""
         return self.changes.cancel(booking_id, sequence=sequence)
 
+    def mark_attendance(self, booking_id: str, attendance: str, *, agent_id: int | None = None) -> dict[str, Any]:
+        """See :meth:`Changes.mark_attendance`: held or no-show, after the meeting."""
+        return self.changes.mark_attendance(booking_id, attendance, agent_id=agent_id)
+
     def offer_reschedule(
         self,
         conversation_id: str,

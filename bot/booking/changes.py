@@ -21,12 +21,19 @@ from bot.errors import (
     BookingError,
     BookingInPast,
     BookingNotFound,
+    ConfigError,
     GuestError,
+    MeetingNotOver,
+    NotYourBooking,
     ProviderUnavailable,
 )
 from bot.inputs import clean_email, clean_text
 from bot.messages.email import build_cancellation, build_confirmation
+from bot.messages.webhooks import queue_event
 from bot.store.models import Booking, BookingBlock
+
+#: What an agent marks a past meeting as.
+ATTENDANCE = ("held", "no_show")
 
 
 def confirmed(s: Session, booking_id: str | None, sequence: int | None = None) -> Booking:
@@ -119,6 +126,37 @@ class Changes:
             result = booking_json(b)
         log.info("booking %s cancelled", booking_id)
         announcer.kick(queued)
+        return result
+
+    def mark_attendance(self, booking_id: str, attendance: str, *, agent_id: int | None = None) -> dict[str, Any]:
+        """After the meeting, its agent says whether it was held or the visitor did not come.
+
+        ``attendance``: ``"held"`` or ``"no_show"``; ``agent_id``: who marks it (None: an admin or
+        the CLI) — another agent's booking raises NotYourBooking. A no-show queues the
+        ``booking.no_show`` webhook (signed, retried by the outbox) once per marking; the booking
+        stays confirmed, so it still counts for the round robin (a no-show is not credited back).
+        Marking again changes the mark."""
+        if attendance not in ATTENDANCE:
+            raise ConfigError(f"attendance is one of {', '.join(ATTENDANCE)}, not {attendance!r}")
+        now = self.ctx.clock()
+        with self.ctx.store.session() as s:
+            b = confirmed(s, booking_id)
+            if agent_id is not None and b.agent_id != agent_id:
+                raise NotYourBooking("another agent's booking")
+            if b.end > now:
+                raise MeetingNotOver("the meeting is not over yet")
+            changed = b.attendance != attendance
+            b.attendance, b.attendance_at, b.updated_at = attendance, now, now
+            hooks: list[int] = []
+            if changed and attendance == "no_show":
+                # one event per marking: marked again after "held", it is sent again
+                key = f"{b.id}:no_show:{now.timestamp():.0f}"
+                hooks = queue_event(s, "booking.no_show", booking_json(b), key=key, now=now)
+            s.flush()
+            result = booking_json(b)
+        log.info("booking %s marked %s", booking_id, attendance)
+        if hooks:
+            self.announcer.kick(([], hooks))
         return result
 
     def correct_visitor(

@@ -257,4 +257,5 @@ def booking_json(b: Booking) -> dict[str, Any]:
         "provider": b.provider,
         "created_at": iso(b.created_at),
         "failure_reason": b.failure_reason,
+        "attendance": b.attendance,
     }

@@ -32,7 +32,14 @@ from bot.crypto import Vault
 from bot.errors import ConfigError
 from bot.store.models import OutboxMessage, Webhook
 
-EVENTS = ("booking.created", "booking.cancelled", "booking.rescheduled", "booking.updated", "booking.guests_added")
+EVENTS = (
+    "booking.created",
+    "booking.cancelled",
+    "booking.rescheduled",
+    "booking.updated",
+    "booking.guests_added",
+    "booking.no_show",
+)
 SIGNATURE_HEADER = "X-Booking-Signature"
 
 

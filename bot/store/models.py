@@ -281,6 +281,9 @@ class Booking(Base):
     #: Bumped by every change the attendee is told about (ICS SEQUENCE); signed links carry it.
     sequence = Column(Integer, nullable=False, default=0, server_default="0")
     cancelled_at = Column(UTCDateTime)
+    #: After the meeting, as its agent marked it: "held" or "no_show" (None: not marked).
+    attendance = Column(String(16))
+    attendance_at = Column(UTCDateTime)
     #: Why this agent got the meeting (routing rule, candidates, counts): `python -m bot explain`.
     routing = Column(JSONText)
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)

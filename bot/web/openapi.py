@@ -526,9 +526,14 @@ def _portal_paths() -> dict[str, Any]:
             "post": _page_op("availability_change", "Change one of them (field do=hours|override|remove-override|"
                              "timeoff|remove-timeoff)", post=True, params=agent, extra=not_found),
         },
-        "/portal/agents/{agent_id}/bookings": {"get": _page_op(
-            "bookings_tab", "Upcoming and past bookings with visitor and company details", params=agent,
-            extra=not_found)},
+        "/portal/agents/{agent_id}/bookings": {
+            "get": _page_op("bookings_tab", "Upcoming and past bookings with visitor and company details", params=agent,
+                            extra=not_found),
+            "post": _page_op(
+                "bookings_attendance", "Mark a past meeting held or no-show (form: booking, attendance=held|no_show; "
+                "no-show: the booking.no_show webhook)", post=True, params=agent,
+                extra={**not_found, "403": _html("Not allowed: another agent's booking or tab, or no CSRF token.")}),
+        },
         "/portal/admin/queues": {
             "get": _page_op("queues", "Queues (admin)"),
             "post": _page_op("queue_create", "Create a queue (admin)", post=True),

@@ -28,7 +28,7 @@ from bot.admin.accounts import (
     sign_out,
 )
 from bot.calendars import connect
-from bot.errors import ConfigError, ConnectError
+from bot.errors import BookingError, ConfigError, ConnectError
 from bot.i18n import SUPPORTED, format_when, zone, zone_label
 from bot.messages.email import default_invitation
 from bot.messages.tokens import render_text, tokens_in, unknown_tokens
@@ -516,13 +516,39 @@ def blueprint(settings: Settings) -> Blueprint:
         return page("Availability", body, who, active="availability", notice=notice, error=error,
                     status=400 if error else 200)
 
-    @bp.get("/portal/agents/<agent_id:int>/bookings")
+    @bp.route("/portal/agents/<agent_id:int>/bookings", methods=["GET", "POST"])
     @agent_tab
     async def bookings_tab(request: Request, agent: Agent) -> response.HTTPResponse:
         who, agent_id = request.ctx.who, agent.id
+        error = notice = None
+        status = 200
+        if request.method == "POST":  # a past meeting marked held or no-show
+            attendance = form_value(request, "attendance")
+            try:
+                row = await run(
+                    request.app.ctx.service.mark_attendance, form_value(request, "booking"), attendance, agent_id=agent_id
+                )
+                notice = f"Marked {'held' if attendance == 'held' else 'no-show'}: {row['visitor_email']}."
+            except (ConfigError, BookingError) as exc:
+                error = {"NotYourBooking": "That booking is not yours.", "MeetingNotOver": "That meeting is not over yet."}.get(
+                    type(exc).__name__, str(exc) or "That was not understood."
+                )
+                status = 403 if type(exc).__name__ == "NotYourBooking" else 400
         rows = await run(_bookings_of, request.app.ctx.store, agent_id)
         now = datetime.now(timezone.utc)
         tz = zone(agent.timezone)
+        action = f"/portal/agents/{agent_id}/bookings"
+
+        def attendance(b: dict[str, Any]) -> str:
+            if b["status"] != "confirmed" or b["end"] > now:
+                return e(b["status"])
+            mark = {"held": "held", "no_show": "no-show"}.get(b["attendance"] or "", "not marked")
+            buttons = "".join(
+                post_button(who, action, label, fields={"booking": b["id"], "attendance": value}, cls="link")
+                for value, label in (("held", "Held"), ("no_show", "No-show"))
+                if b["attendance"] != value
+            )
+            return f"{e(mark)}<br>{buttons}"
 
         def table(items: list[dict[str, Any]]) -> str:
             if not items:
@@ -534,7 +560,7 @@ def blueprint(settings: Settings) -> Blueprint:
                 f"<td>{e(b['company'])}</td>"
                 f"<td>{e(b['details'])}</td>"
                 f"<td>{'<br>'.join(e(g) for g in b['guests']) or '—'}</td>"
-                f"<td>{e(b['status'])}</td>"
+                f"<td>{attendance(b)}</td>"
                 f"<td><code>{e(b['id'][:8])}</code></td></tr>"
                 for b in items
             )
@@ -551,7 +577,8 @@ def blueprint(settings: Settings) -> Blueprint:
             + f"<p class=muted>Times in {e(zone_label(tz, 'en'))}.</p>"
             + f"<h2>Upcoming</h2>{table(upcoming)}<h2>Past and cancelled</h2>{table(past[:100])}"
         )
-        return page("My bookings" if who.agent_id == agent_id else "Bookings", body, who, active="bookings")
+        return page("My bookings" if who.agent_id == agent_id else "Bookings", body, who, active="bookings",
+                    notice=notice, error=error, status=status)
 
     return bp
 
@@ -723,6 +750,7 @@ def _bookings_of(store: Any, agent_id: int) -> list[dict[str, Any]]:
                     "company": b.company_name or "—",
                     "details": details or "—",
                     "guests": list(b.guests or ()),
+                    "attendance": b.attendance,
                 }
             )
         return out

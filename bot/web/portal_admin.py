@@ -270,6 +270,7 @@ def blueprint(settings: Settings) -> Blueprint:
         buckets, series = await run(stats.bookings_per_agent, store, queue=queue, start=start, end=end)
         f = await run(stats.funnel, store, queue=queue, start=start, end=end)
         failed = await run(stats.failed_bookings, store, queue=queue, start=start, end=end)
+        shows = await run(stats.attendance, store, queue=queue, start=start, end=end)
         title = f"Bookings per agent, {start:%d %b} – {end:%d %b %Y}" + (f", queue {queue}" if queue else "")
         chart = fairness_svg(buckets, series, title=title)
         steps = [("Offered times", f.offered), ("Chose a time", f.chosen), ("Booked", f.booked), ("Cancelled", f.cancelled)]
@@ -288,6 +289,25 @@ def blueprint(settings: Settings) -> Blueprint:
             f"<option value='{e(q['slug'])}'{' selected' if q['slug'] == queue else ''}>{e(q['name'])}</option>"
             for q in all_queues
         )
+        def rate(r: dict[str, Any]) -> str:
+            return "—" if r["no_show_rate"] is None else f"{100 * r['no_show_rate']:.0f} %"
+
+        def show_rows(items: list[dict[str, Any]]) -> str:
+            return "".join(
+                f"<tr><td>{e(r['name'])}</td><td>{r['held']}</td><td>{r['no_show']}</td><td>{r['unmarked']}</td>"
+                f"<td>{rate(r)}</td></tr>"
+                for r in items
+            ) or "<tr><td colspan=5>No past meetings in this period.</td></tr>"
+
+        head = ("<thead><tr><th scope=col>{}</th><th scope=col>Held</th><th scope=col>No-show</th>"
+                "<th scope=col>Not marked</th><th scope=col>No-show rate</th></tr></thead>")
+        no_shows = (
+            "<section class=card><h2>No-shows</h2><p class=muted>Past meetings as their agents marked them; the rate "
+            "is no-shows among the marked ones. A no-show still counts for the round robin.</p>"
+            f"<div class=scroll><table>{head.format('Agent')}<tbody>{show_rows(shows['agents'])}</tbody></table></div>"
+            f"<div class=scroll><table>{head.format('Queue')}<tbody>{show_rows(shows['queues'])}</tbody></table></div>"
+            "</section>"
+        )
         csv_q = f"?queue={e(queue)}" if queue else ""
         body = (
             "<form method=get action=/portal/admin/dashboard class=inline-form>"
@@ -298,7 +318,8 @@ def blueprint(settings: Settings) -> Blueprint:
             f"<section class=card><h2>Funnel</h2><ol class=funnel>{funnel}</ol>"
             "<p class=muted>Offered: conversations shown times. Chose: conversations that clicked one. "
             "Booked: confirmed. Cancelled: of those, cancelled later.</p></section>"
-            "<section class=card><h2>Failed bookings</h2><div class=scroll><table><thead><tr><th scope=col>When</th>"
+            + no_shows
+            + "<section class=card><h2>Failed bookings</h2><div class=scroll><table><thead><tr><th scope=col>When</th>"
             "<th scope=col>Agent</th><th scope=col>Visitor</th><th scope=col>Reason</th></tr></thead>"
             f"<tbody>{fails}</tbody></table></div></section>"
             f"<p><a class=button href='/portal/admin/bookings.csv{csv_q}'>Export bookings (CSV)</a></p>"
