@@ -4,6 +4,7 @@ signed and retried; the dashboard's rates; the round robin still counts a no-sho
 from __future__ import annotations
 
 import json
+import re
 import threading
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -171,6 +172,13 @@ def test_the_portal_and_the_cli_mark_attendance(world, store, settings, monkeypa
     assert refused.status == 403 and "not yours" in refused.text
     with store.session() as s:
         assert s.get(Booking, first).attendance == "no_show"  # unchanged
+    accounts.create_account(store, "root@example.com", PASSWORD, "admin")
+    admin = Browser(app)
+    admin.signin("root@example.com")
+    board = admin.get("/portal/admin/dashboard?weeks=52")
+    assert board.status == 200 and "<h2>No-shows</h2>" in board.text
+    # one meeting marked (a no-show), the other two past ones not: 100 % of the marked
+    assert re.search(r"<td>sales</td><td>0</td><td>1</td><td>2</td><td>100 %</td>", board.text), board.text[-3000:]
     monkeypatch.setenv("BOT_VAR_DIR", str(settings.var_dir))
     with pytest.raises(SystemExit):
         main(["attendance", second, "maybe"])  # argparse: held or no-show
