@@ -272,6 +272,34 @@ def cmd_explain_slot(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_accounts(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.booking import domains
+    from bot.errors import ConfigError
+
+    store = _store(settings)
+    if args.action == "import":
+        try:
+            text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot read {args.file}: {exc}") from exc
+        with store.session() as s:
+            result = domains.import_csv(s, text)
+        for err in result.errors:
+            print(err, file=sys.stderr)
+        print(f"{result.added} added, {result.updated} updated, {len(result.errors)} lines skipped")
+        return 1 if result.errors else 0
+    with store.session() as s:
+        rows = domains.list_domains(s)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        for r in rows:
+            print(f"{r['domain']:<40} {r['owner_email']:<40} {r['name']}")
+    return 0
+
+
 def cmd_attendance(settings: Settings, args: argparse.Namespace) -> int:
     from bot.ops.runtime import build_service
 
@@ -582,6 +610,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("explain", help="why a booking went to its agent")
     p.add_argument("booking_id")
     p.set_defaults(fn=cmd_explain)
+    p = sub.add_parser("accounts", help="customer accounts by e-mail domain → owner agent (owner routing)")
+    acc = p.add_subparsers(dest="action", required=True)
+    a = acc.add_parser("import", help="CSV lines domain,owner_email[,name]; free-mail domains are refused")
+    a.add_argument("file", help="the CSV file, or - for stdin")
+    a = acc.add_parser("list", help="the imported domains and their owners")
+    a.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_accounts)
     p = sub.add_parser("attendance", help="mark a past meeting as held or no-show (no-show: booking.no_show webhook)")
     p.add_argument("booking_id")
     p.add_argument("attendance", choices=["held", "no-show"])

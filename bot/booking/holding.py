@@ -119,11 +119,12 @@ class Booker:
             members = offering.members(s, q)
             free = offering.free_agents(s, offer, q, members, now)
             standing, since = offering.standing(s, q, members, now)
+            owners = offering.owner_ids(s, members, visitor)
         by_id = {a.id: a for a in free}
         decision = route(
             [m for m in standing if m.agent_id in by_id],
             standing,
-            owners=offering.owner_ids(members, visitor),
+            owners=owners,
             mode=q.routing_mode,
             margin=q.fairness_margin,
             period_from=since,

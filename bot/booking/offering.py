@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.booking.context import Context
+from bot.booking.domains import owner_for
 from bot.booking.model import HOLDING, AgentRow, OfferedSlot, OfferPage, QueueInfo, Visitor, log, ref
 from bot.calendars.base import AgentRef
 from bot.errors import OfferNotFound, ProviderError, UnknownQueue
@@ -310,7 +311,10 @@ class Offering:
         return [Member(a.id, a.name, a.email, a.weight, counts.get(a.id, 0), last.get(a.id)) for a in members], since
 
     @staticmethod
-    def owner_ids(members: Sequence[AgentRow], visitor: Visitor | None) -> list[int]:
+    def owner_ids(s: Session, members: Sequence[AgentRow], visitor: Visitor | None) -> list[int]:
+        """The visitor's account owners among ``members``: the metadata's ``owner_email`` (person
+        or company), then the owner of the account their e-mail domain belongs to
+        (``account_domains``; never for free mail)."""
         if visitor is None:
             return []
         emails = {
@@ -318,7 +322,11 @@ class Offering:
             for e in ((visitor.person or {}).get("owner_email"), (visitor.company or {}).get("owner_email"))
             if e
         }
-        return [a.id for a in members if a.email.lower() in emails]
+        ids = [a.id for a in members if a.email.lower() in emails]
+        by_domain = owner_for(s, visitor.email)
+        if by_domain is not None and by_domain not in ids and any(a.id == by_domain for a in members):
+            ids.append(by_domain)
+        return ids
 
     # ---- offers -----------------------------------------------------------------------
     def offer_slots(
@@ -345,7 +353,7 @@ class Offering:
             back: set[int] = set()
             if q.routing_mode == "max-fairness":  # only then does the standing change what is offered
                 standing, _ = self.standing(s, q, members, now)
-                back = held_back(standing, q.routing_mode, q.fairness_margin, keep=self.owner_ids(members, visitor))
+                back = held_back(standing, q.routing_mode, q.fairness_margin, keep=self.owner_ids(s, members, visitor))
             agents = [a for a in members if a.id not in back]
             horizon = now + timedelta(days=rules.window_days)
             avail = availability(self.schedules(s, agents, now, horizon), rules, now)

@@ -355,6 +355,17 @@ class Webhook(Base):
     created_at = Column(UTCDateTime, nullable=False, default=utcnow)
 
 
+class AccountDomain(Base):
+    """A customer account's e-mail domain and the agent who owns the account: a visitor writing
+    from that domain meets the owner when they are free (as the metadata's ``owner_email``)."""
+
+    __tablename__ = "account_domains"
+    domain = Column(String(253), primary_key=True)  # lower-case, no "@"
+    agent_id = Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), nullable=False, index=True)
+    name = Column(String(300), nullable=False, default="")  # the account's name, for people
+    created_at = Column(UTCDateTime, nullable=False, default=utcnow)
+
+
 class Account(Base):
     """A portal sign-in: an admin, or an agent (linked to their Agent row). Passwords are
     Argon2id hashes; ``session_version`` moves on at sign-out, ending every session."""
