@@ -548,6 +548,11 @@ def _portal_paths() -> dict[str, Any]:
             params=[*slug, _query_param("when", "The meeting's start, e.g. 2026-12-10T15:00."),
                     _query_param("zone", "The time zone of `when` (default UTC), e.g. Europe/Paris.")],
             extra={**not_found, "400": _html("`when` or `zone` not understood; the page says which.")})},
+        "/portal/admin/accounts": {
+            "get": _page_op("accounts", "Customer accounts by e-mail domain and their owners (admin)"),
+            "post": _page_op("accounts_import", "Import accounts from CSV lines domain,owner_email[,name] (admin)",
+                             post=True),
+        },
         "/portal/admin/agents": {
             "get": _page_op("agents", "Agents with calendar health (admin)"),
             "post": _page_op("agents_change", "Invite (e-mail link), deactivate or activate an agent (admin)", post=True),

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from bot.admin import rules, stats
 from bot.admin.accounts import invitation_email, invite_token
 from bot.admin.when import parse_when
+from bot.booking import domains
 from bot.errors import BookingError, ConfigError
 from bot.messages.delivery import queue_email
 from bot.scheduling.routing import MODES, PERIODS
@@ -249,6 +250,40 @@ def blueprint(settings: Settings) -> Blueprint:
             "<button type=submit>Send invitation</button></form>"
         )
         return page("Agents", body, who, active="agents", notice=notice, error=error, status=400 if error else 200)
+
+    # ---- customer accounts (owner routing by e-mail domain) -------------------------------------
+    @bp.route("/portal/admin/accounts", methods=["GET", "POST"])
+    @admin_only
+    async def accounts_page(request: Request) -> response.HTTPResponse:
+        who = request.ctx.who
+        store = request.app.ctx.store
+        error = notice = None
+        text = ""
+        if request.method == "POST":
+            text = form_value(request, "csv")
+            result = await run(_import_domains, store, text)
+            notice = f"{result.added} added, {result.updated} updated, {len(result.errors)} lines skipped."
+            if result.errors:
+                error = " ".join(result.errors[:20]) + (" …" if len(result.errors) > 20 else "")
+            else:
+                text = ""
+        rows = await run(_domains, store)
+        trs = "".join(
+            f"<tr><td><code>{e(r['domain'])}</code></td><td>{e(r['name'] or '—')}</td><td>{e(r['owner_email'])}</td></tr>"
+            for r in rows
+        ) or "<tr><td colspan=3>No accounts yet.</td></tr>"
+        body = (
+            "<p class=muted>A visitor whose e-mail belongs to one of these domains (or a subdomain) meets the "
+            "account's owner when they are free. Free-mail domains (gmail.com, outlook.com, web.de, orange.fr …) "
+            "are never matched.</p>"
+            "<div class=scroll><table><thead><tr><th scope=col>Domain</th><th scope=col>Account</th>"
+            f"<th scope=col>Owner</th></tr></thead><tbody>{trs}</tbody></table></div>"
+            f"<form method=post action=/portal/admin/accounts class=card><h2>Import</h2>{csrf_field(who)}"
+            "<label>CSV, one account per line: <code>domain,owner_email,name</code> (a header line is fine)"
+            f"<textarea name=csv rows=8 required>{e(text)}</textarea></label>"
+            "<button type=submit>Import</button></form>"
+        )
+        return page("Accounts", body, who, active="accounts", notice=notice, error=error, status=400 if error else 200)
 
     # ---- dashboard ----------------------------------------------------------------------------
     def period(request: Request) -> tuple[str | None, datetime, datetime]:
@@ -502,6 +537,16 @@ def _invite(request: Request, settings: Settings, inviter: str) -> str:
         row_id = row.id
     delivery.kick([row_id])
     return url
+
+
+def _import_domains(store: Any, text: str) -> domains.ImportResult:
+    with store.session() as s:
+        return domains.import_csv(s, text)
+
+
+def _domains(store: Any) -> list[dict[str, str]]:
+    with store.session() as s:
+        return domains.list_domains(s)
 
 
 def _webhooks(store: Any) -> list[dict[str, Any]]:

@@ -70,6 +70,7 @@ def nav(who: Principal | None, active: str) -> str:
             ("dashboard", "/portal/admin/dashboard", "Dashboard"),
             ("queues", "/portal/admin/queues", "Queues"),
             ("agents", "/portal/admin/agents", "Agents"),
+            ("accounts", "/portal/admin/accounts", "Accounts"),
             ("webhooks", "/portal/admin/webhooks", "Webhooks"),
         ]
     links = "".join(

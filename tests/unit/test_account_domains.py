@@ -86,3 +86,27 @@ def test_the_cli_imports_and_lists(store, settings, tmp_path, monkeypatch, capsy
     assert json.loads(capsys.readouterr().out) == [{"domain": "acme.com", "name": "Acme", "owner_email": "bo@agents.example"}]
     assert main(["accounts", "import", str(tmp_path / "missing.csv")]) != 0
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_the_admin_portal_imports_accounts(store, settings):
+    from bot.admin import accounts
+    from bot.web.app import create_app
+    from tests.unit.test_portal import PASSWORD, Browser
+
+    _ada, bo = add_queue(store, agents=[("Ada", "Europe/London", NINE_TO_FIVE), ("Bo", "Europe/London", NINE_TO_FIVE)])
+    accounts.create_account(store, "root@example.com", PASSWORD, "admin")
+    accounts.create_account(store, "bo@agents.example", PASSWORD, "agent", agent_id=bo)
+    app = create_app(settings, store)
+    admin = Browser(app)
+    admin.signin("root@example.com")
+    token = admin.csrf("/portal/admin/accounts")
+    done = admin.post("/portal/admin/accounts", {"csrf": token, "csv": "acme.com,bo@agents.example,Acme\n"})
+    assert done.status == 200 and "1 added" in done.text and "<code>acme.com</code>" in done.text
+    bad = admin.post("/portal/admin/accounts", {"csrf": token, "csv": "orange.fr,bo@agents.example\n<b>x</b>,y\n"})
+    assert bad.status == 400 and "line 1: orange.fr is a free-mail domain" in bad.text and "<b>x</b>" not in bad.text
+    assert admin.post("/portal/admin/accounts", {"csv": "x.com,bo@agents.example"}).status == 403  # no CSRF token
+    agent = Browser(app)
+    agent.signin("bo@agents.example")
+    assert agent.get("/portal/admin/accounts").status == 403
+    with store.session() as s:
+        assert [r["domain"] for r in domains.list_domains(s)] == ["acme.com"]
