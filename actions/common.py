@@ -13,11 +13,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.booking import OfferPage, Visitor
+from bot.booking.routing_rules import disqualify_text
 from bot.dialogue.answers import find_emails
 from bot.dialogue.questions import asks, topic
 from bot.dialogue.understanding import heard
 from bot.dialogue.visitor import VisitorMeta, parse_metadata
-from bot.errors import BotError
+from bot.errors import BotError, Disqualified
 from bot.i18n import format_slot, zone, zone_label
 from bot.i18n.detect import detect_language, requested_language
 from bot.i18n.texts import say
@@ -221,6 +222,10 @@ async def offer(
                 within=within,
                 visitor=visitor(tracker),
             )
+    except Disqualified as exc:  # a routing rule (routing.yml) answers this visitor: no meeting
+        text, link = disqualify_text(exc.decision, lang(tracker))
+        dispatcher.utter_message(text=f"{text} {link}".strip() if link else text)
+        return []
     except BotError as exc:
         log.warning("offering slots failed: %s", exc)
         dispatcher.utter_message(text=say("offer_failed", lang(tracker)))

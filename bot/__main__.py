@@ -272,6 +272,58 @@ def cmd_explain_slot(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_routing(settings: Settings, args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from bot.booking import routing_rules
+    from bot.errors import ConfigError
+
+    path = Path(args.file or settings.routing_file)
+    if not path.exists():
+        raise ConfigError(f"no routing file at {path} (ROUTING_FILE): every visitor meets the page's queue")
+    rules = routing_rules.load(path)
+    if args.action == "check":
+        from sqlalchemy import inspect, select
+
+        from bot.store.models import Queue
+
+        store = _store(settings)
+        known: set[str] | None = None
+        if inspect(store.engine).has_table("queues"):
+            with store.session() as s:
+                known = set(s.execute(select(Queue.slug)).scalars())
+        missing = [r for r in rules if r.queue and known is not None and r.queue not in known]
+        for r in missing:
+            print(f"{path.name}:{r.line}: rule {r.name!r} sends visitors to the queue {r.queue!r}, which does not exist",
+                  file=sys.stderr)  # fmt: skip
+        if missing:
+            return 1
+        note = "" if known is not None else " (queues not checked: the database is not set up)"
+        print(f"{path.name}: {len(rules)} rules, OK{note}")
+        return 0
+    try:
+        metadata = json.loads(args.metadata)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"--metadata is not JSON: {exc.msg}") from None
+    if not isinstance(metadata, dict):
+        raise ConfigError("--metadata must be a JSON object like the widget's metadata")
+    if args.queue:
+        metadata = {**metadata, "queue": args.queue}
+    decision = routing_rules.decide(rules, metadata)
+    if args.json:
+        print(json.dumps(decision.as_dict(), indent=2))
+        return 0
+    print(f"rule {decision.rule!r} ({path.name} line {decision.line})")
+    for why in decision.why:
+        print(f"  {why}")
+    if decision.disqualify is not None:
+        text, link = routing_rules.disqualify_text(decision, str(metadata.get("locale", "en"))[:2])
+        print(f"  → no meeting: {text} {link or ''}".rstrip())
+    else:
+        print(f"  → queue {decision.queue or metadata.get('queue') or settings.default_queue!r}")
+    return 0
+
+
 def cmd_accounts(settings: Settings, args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -610,6 +662,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("explain", help="why a booking went to its agent")
     p.add_argument("booking_id")
     p.set_defaults(fn=cmd_explain)
+    p = sub.add_parser("routing", help="the routing rules (routing.yml): check them, or explain a visitor's route")
+    rt = p.add_subparsers(dest="action", required=True)
+    a = rt.add_parser("check", help="validate the file (errors with line numbers) and the queues it names")
+    a.add_argument("file", nargs="?", help="default: ROUTING_FILE (routing.yml)")
+    a = rt.add_parser("explain", help="which rule a visitor with this metadata gets, and why")
+    a.add_argument("--metadata", required=True, help='the widget\'s metadata as JSON, e.g. \'{"company": {"size": 800}}\'')
+    a.add_argument("--queue", help="the queue the page asks for")
+    a.add_argument("--file", help="default: ROUTING_FILE (routing.yml)")
+    a.add_argument("--json", action="store_true")
+    p.set_defaults(fn=cmd_routing)
     p = sub.add_parser("accounts", help="customer accounts by e-mail domain → owner agent (owner routing)")
     acc = p.add_subparsers(dest="action", required=True)
     a = acc.add_parser("import", help="CSV lines domain,owner_email[,name]; free-mail domains are refused")

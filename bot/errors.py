@@ -72,6 +72,14 @@ class BookingInPast(BookingError):
     pass
 
 
+class Disqualified(BookingError):
+    """A routing rule answers this visitor with "no meeting" (``decision``: its text and link)."""
+
+    def __init__(self, decision: object):
+        super().__init__(f"routing rule {getattr(decision, 'rule', '?')!r}: no meeting")
+        self.decision = decision
+
+
 class MeetingNotOver(BookingError):
     """Attendance is marked after the meeting's end, not before."""
 

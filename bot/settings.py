@@ -113,6 +113,8 @@ class Settings:
     action_port: int = 5055
     rasa_url: str = "http://127.0.0.1:5005"
     default_queue: str = "sales"
+    #: routing rules (bot/booking/routing_rules.py); "" for none: every visitor meets the page's queue
+    routing_file: str = ""
     offer_ttl_minutes: int = 15
     slots_per_page: int = 5
     provider_timeout_seconds: float = 4.0
@@ -191,6 +193,7 @@ def load_settings(env: dict[str, str] | None = None, *, dotenv: bool = True) -> 
         action_port=_int(env, "ACTION_PORT", 5055),
         rasa_url=(env.get("RASA_URL") or f"http://127.0.0.1:{rasa_port}").rstrip("/"),
         default_queue=env.get("DEFAULT_QUEUE", "sales"),
+        routing_file=env.get("ROUTING_FILE", str(Path(__file__).resolve().parents[1] / "routing.yml")),
         offer_ttl_minutes=_int(env, "OFFER_TTL_MINUTES", 15),
         slots_per_page=_int(env, "SLOTS_PER_PAGE", 5),
         provider_timeout_seconds=float(env.get("PROVIDER_TIMEOUT_SECONDS") or 4.0),

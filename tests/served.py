@@ -65,7 +65,12 @@ class Served:
     def request(self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         try:
-            conn.request(method, path, body=body, headers=headers or {})
+            try:
+                conn.request(method, path, body=body, headers=headers or {})
+            except (BrokenPipeError, ConnectionResetError):
+                # The server answered before reading the whole body (a 413 for a body over the
+                # limit) and closed: read that answer, as a browser does.
+                pass
             resp = conn.getresponse()
             self.last_headers = resp.headers
             return resp.status, resp.getheader("Content-Type") or "", resp.read()

@@ -87,6 +87,7 @@ class BookingService:
         page_size: int = 5,
         clock: Callable[[], datetime] = utcnow,
         manage_link: ManageLink | None = None,
+        routing: Any = None,
     ):
         self.ctx = Context(
             store=store,
@@ -100,6 +101,7 @@ class BookingService:
             page_size=page_size,
             clock=clock,
             manage_link=manage_link,
+            routing=routing,
         )
         self.offering = Offering(self.ctx)
         self.announcer = Announcer(self.ctx)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 from bot.calendars.base import CalendarProvider
 from bot.messages.delivery import Delivery
@@ -30,6 +30,8 @@ class Context:
     clock: Callable[[], datetime]
     #: a signed link for the e-mails, if the app serves the pages
     manage_link: ManageLink | None
+    #: routing rules (routing.yml): which queue a visitor meets, or none; None: the page's queue
+    routing: Any = None
     #: calendar look-ups run here, concurrently, each with ``provider_timeout``
     pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(max_workers=8, thread_name_prefix="calendar")

@@ -121,6 +121,8 @@ class Booker:
             standing, since = offering.standing(s, q, members, now)
             owners = offering.owner_ids(s, members, visitor)
         by_id = {a.id: a for a in free}
+        ruled = offering.route(q.slug, visitor)  # the routing rule that sent the visitor here
+        rule = {"routing_rule": ruled.as_dict()} if ruled is not None else {}
         decision = route(
             [m for m in standing if m.agent_id in by_id],
             standing,
@@ -150,7 +152,7 @@ class Booker:
                 timezone=visitor.timezone,
                 locale=visitor.locale,
                 provider=agent.provider,
-                routing={**decision.explanation, "chosen": agent.id},
+                routing={**decision.explanation, "chosen": agent.id, **rule},
                 created_at=now,
                 updated_at=now,
             )

@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 from bot.booking.context import Context
 from bot.booking.domains import owner_for
 from bot.booking.model import HOLDING, AgentRow, OfferedSlot, OfferPage, QueueInfo, Visitor, log, ref
+from bot.booking.routing_rules import Decision, decide, routing_metadata
 from bot.calendars.base import AgentRef
-from bot.errors import OfferNotFound, ProviderError, UnknownQueue
+from bot.errors import Disqualified, OfferNotFound, ProviderError, UnknownQueue
 from bot.i18n import zone
 from bot.scheduling import AgentSchedule, Busy, Interval, Rules, availability, is_free
 from bot.scheduling.offering import pick_page
@@ -310,6 +311,22 @@ class Offering:
         )
         return [Member(a.id, a.name, a.email, a.weight, counts.get(a.id, 0), last.get(a.id)) for a in members], since
 
+    def route(self, queue_slug: str | None, visitor: Visitor | None) -> Decision | None:
+        """The routing rules' decision for this visitor (None without rules)."""
+        if not self.ctx.routing:
+            return None
+        return decide(self.ctx.routing, routing_metadata(queue_slug, visitor))
+
+    def routed_queue(self, queue_slug: str | None, visitor: Visitor | None) -> str | None:
+        """The queue the routing rules send this visitor to (the page's when a rule says null);
+        raises Disqualified when a rule says "no meeting"."""
+        decision = self.route(queue_slug, visitor)
+        if decision is None:
+            return queue_slug
+        if decision.disqualify is not None:
+            raise Disqualified(decision)
+        return decision.queue or queue_slug
+
     @staticmethod
     def owner_ids(s: Session, members: Sequence[AgentRow], visitor: Visitor | None) -> list[int]:
         """The visitor's account owners among ``members``: the metadata's ``owner_email`` (person
@@ -344,8 +361,12 @@ class Offering:
 
         ``after`` pages onward; ``within`` limits to a visitor's window (a day, part of a day).
         A page is spread out (not five starts in one hour) in the visitor's time zone.
+
+        The routing rules (``routing.yml``) decide the queue first: another queue than the
+        page's, or Disqualified (a polite "no meeting" answer, no times).
         """
         now = self.ctx.clock()
+        queue_slug = self.routed_queue(queue_slug, visitor)
         with self.ctx.store.session() as s:
             q = self.queue(s, queue_slug)
             rules = self.rules(q)

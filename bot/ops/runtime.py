@@ -126,6 +126,21 @@ def build_delivery(settings: Settings, store: Store) -> Delivery:
     return Delivery(store, make_outbox(settings.smtp_url, settings.outbox_dir), retry=retry, webhooks=webhooks)
 
 
+def routing_rules(settings: Settings) -> list | None:
+    """The routing rules of ``ROUTING_FILE`` (default: routing.yml beside the code), checked:
+    a bad file stops the process with every problem and its line. No file: none."""
+    from pathlib import Path
+
+    from bot.booking.routing_rules import load
+
+    if not settings.routing_file:
+        return None
+    path = Path(settings.routing_file)
+    if not path.exists():
+        return None
+    return load(path)
+
+
 def build_service(settings: Settings, store: Store | None = None) -> BookingService:
     store = store or Store(settings.db_url)
     outbox = build_delivery(settings, store)
@@ -151,6 +166,7 @@ def build_service(settings: Settings, store: Store | None = None) -> BookingServ
         store,
         providers,
         outbox,
+        routing=routing_rules(settings),
         mail_from=settings.mail_from,
         default_queue=settings.default_queue,
         offer_ttl=timedelta(minutes=settings.offer_ttl_minutes),

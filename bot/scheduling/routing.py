@@ -124,6 +124,10 @@ def describe(explanation: dict[str, Any], chosen: int | None = None) -> str:
     by_id = {c["agent_id"]: c for c in explanation.get("candidates", [])}
     chosen = chosen if chosen is not None else explanation.get("chosen")
     who = by_id.get(chosen, {}).get("name", f"agent {chosen}")
+    ruled = explanation.get("routing_rule")
+    if isinstance(ruled, dict):
+        why = "; ".join(ruled.get("why") or []) or "no conditions (the default rule)"
+        lines.append(f"Routing rule {ruled.get('rule')!r} (routing.yml line {ruled.get('line')}): {why}.")
     if explanation.get("rule") == "account_owner":
         lines.append(f"{who} got the meeting as the account owner named in the visitor's metadata, free at that time.")
     else:
