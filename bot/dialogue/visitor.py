@@ -16,9 +16,15 @@ from bot.inputs import clean_email, clean_text
 
 log = logging.getLogger(__name__)
 
-PERSON_FIELDS = ("first_name", "last_name", "email", "phone", "title", "owner_email")
+PERSON_FIELDS = ("first_name", "last_name", "email", "phone", "title", "country", "owner_email")
 COMPANY_FIELDS = ("name", "domain", "industry", "size", "country", "owner_email")
 QUEUE_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+#: Custom fields a page may send besides the known ones (what routing rules read, shown to the
+#: agent with the booking): lower-case names, plain values, at most this many.
+CUSTOM_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+MAX_CUSTOM = 20
 
 
 def _fields(raw: object, allowed: tuple[str, ...], what: str) -> dict[str, str]:
@@ -36,6 +42,16 @@ def _fields(raw: object, allowed: tuple[str, ...], what: str) -> dict[str, str]:
             log.info("ignoring metadata %s.%s: not a usable value", what, key)
         else:
             out[key] = value
+    custom = 0
+    for key, item in raw.items():
+        if key in allowed or not isinstance(key, str) or not CUSTOM_KEY.match(key) or key.endswith("email"):
+            continue
+        value = clean_text(str(item), limit=200) if isinstance(item, (str, int, float, bool)) else None
+        if value is None or custom >= MAX_CUSTOM:
+            log.info("ignoring metadata %s.%s: not a usable custom field", what, key[:40])
+            continue
+        out[key] = value
+        custom += 1
     return out
 
 

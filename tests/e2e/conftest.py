@@ -101,6 +101,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory, google: FakeGoogle, microsof
         "MICROSOFT_AUTHORITY": microsoft.authority,
         "GRAPH_BASE_URL": microsoft.graph_url,
         "MICROSOFT_CA_BUNDLE": microsoft.ca_path,
+        # Routing rules that only the routing test's visitors match (tests/e2e/routing.yml).
+        "ROUTING_FILE": str(Path(__file__).parent / "routing.yml"),
     }
     env.pop("DATABASE_URL", None)
     env.pop("SMTP_URL", None)

@@ -80,7 +80,15 @@ def test_metadata_is_checked_field_by_field():
         }
     )
     assert meta.locale == "en_US" and meta.timezone is None and meta.queue is None
-    assert meta.person == {"first_name": "Kim", "owner_email": "o@corp.example"} and meta.company == {}
+    # "evil" is a custom field like any other (routing rules read them; the agent sees them)
+    assert meta.person == {"first_name": "Kim", "owner_email": "o@corp.example", "evil": "x"} and meta.company == {}
+    custom = parse_metadata({"company": {
+        "size": 800, "plan": "pro\n", "is_partner": True, "Bad-Key": "x", "nested": {"a": 1}, "list": [1],
+        "backup_email": "x@y.z", "long": "y" * 500, **{f"f{i}": i for i in range(30)},
+    }}).company  # fmt: skip
+    assert custom["size"] == "800" and custom["plan"] == "pro" and custom["is_partner"] == "True"
+    assert not {"Bad-Key", "nested", "list", "backup_email", "long"} & custom.keys()  # "long": over 200 characters
+    assert len(custom) == 3 + 20 - 2  # size is known, plan and is_partner custom: 18 more of the 30 fit
     assert parse_metadata("garbage").is_empty() and parse_metadata(None).is_empty()
     assert parse_metadata({"timezone": "Asia/Kolkata", "queue": "sales"}).timezone == "Asia/Kolkata"
 
