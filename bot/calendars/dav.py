@@ -108,7 +108,11 @@ class _Retry(Exception):
 def check_url(url: str) -> str:
     """The server URL, normalised; https only, except to this machine (tests, a local Radicale)."""
     url = (url or "").strip()
-    parsed = urlparse(url if "://" in url else f"https://{url}")
+    try:
+        parsed = urlparse(url if "://" in url else f"https://{url}")
+        _ = parsed.port  # a port out of range or not a number raises here
+    except ValueError:  # "00000[": urllib's "Invalid IPv6 URL"
+        parsed = urlparse("")
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise ConnectError("That is not a server address. Use the CalDAV address your provider gives, e.g. https://caldav.fastmail.com/.")
     if "HOST" in parsed.netloc:

@@ -462,3 +462,13 @@ def test_the_caldav_client_leaves_requests_on_the_pinned_urllib3():
     installed = {d.metadata["Name"].lower() for d in md.distributions()}
     assert "urllib3-future" not in installed and "niquests" not in installed
     assert caldav.__version__ == "3.6.0a1"
+
+
+def test_an_address_urllib_cannot_parse_is_a_clear_error_not_a_crash():
+    from bot.calendars.dav import check_url
+    from bot.errors import ConnectError
+
+    for bad in ("00000[", "https://[::1", "https://cal.example:99999/", "https://cal.example:port/"):
+        with pytest.raises(ConnectError, match="not a server address"):
+            check_url(bad)
+    assert check_url("caldav.fastmail.com") == "https://caldav.fastmail.com"
