@@ -74,6 +74,32 @@ def microsoft() -> FakeMicrosoft:
         yield fake
 
 
+#: The e2e stack's routing rules (tests/e2e/test_routing_chat.py): the demo queue for everyone,
+#: except the two kinds of visitor that test sends (metadata no other test uses). Written to the
+#: stack's var folder, not kept as a .yml under tests/: `rasa test --stories tests/` would read
+#: its `rules:` as Rasa rules.
+ROUTING = """
+rules:
+  - name: students
+    when:
+      company.industry: [education, Bildung]
+      company.e2e_routing: "yes"
+    disqualify:
+      text:
+        en: "We don't run demos for students, but our guides are free:"
+        de: "Für Studierende bieten wir keine Demos an, aber unsere Leitfäden sind frei:"
+      link: https://example.com/guides
+  - name: big accounts
+    when:
+      company.size: ">= 10000"
+      company.e2e_routing: "yes"
+    queue: sales
+  - name: default
+    default: true
+    queue: null
+"""
+
+
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory, google: FakeGoogle, microsoft: FakeMicrosoft) -> Chat:
     var = tmp_path_factory.mktemp("var")
@@ -101,9 +127,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory, google: FakeGoogle, microsof
         "MICROSOFT_AUTHORITY": microsoft.authority,
         "GRAPH_BASE_URL": microsoft.graph_url,
         "MICROSOFT_CA_BUNDLE": microsoft.ca_path,
-        # Routing rules that only the routing test's visitors match (tests/e2e/routing.yml).
-        "ROUTING_FILE": str(Path(__file__).parent / "routing.yml"),
+        # Routing rules that only the routing test's visitors match (ROUTING below).
+        "ROUTING_FILE": str(var / "routing.yml"),
     }
+    (var / "routing.yml").write_text(ROUTING)
     env.pop("DATABASE_URL", None)
     env.pop("SMTP_URL", None)
     subprocess.run([sys.executable, "-m", "bot", "seed-demo"], cwd=ROOT, env=env, check=True, timeout=120)
