@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.load import PG_ADMIN_URL, REDIS_URL, _children, clean_redis, cpu_seconds, seed, tree
-from bot.ops.scale import PgTarget, ScaleConfig, Topology, drop_database
+from bench.load import REDIS_URL, _children, cpu_seconds, drop_scaled, scaled_targets, seed, tree
+from bot.ops.scale import ScaleConfig, Topology
 from bot.ops.supervisor import ROOT, Stack, free_port, newest_model
 from bot.settings import Settings
 
@@ -186,13 +186,7 @@ def embedded(messages: int, model: str, count: int) -> Run:
 
 
 def scaled(messages: int, model: str, count: int) -> Run:
-    admin = PgTarget.parse(PG_ADMIN_URL)
-    tag = secrets.token_hex(4)
-    store_db, tracker_db = (
-        PgTarget(admin.host, admin.port, f"bot_length_{tag}_{n}", admin.user, admin.password)
-        for n in ("store", "tracker")
-    )
-    prefix = f"bot-length-{tag}:"
+    _tag, store_db, tracker_db, prefix = scaled_targets("length")
     var = Path(tempfile.mkdtemp(prefix="bench-length-scaled-"))
     env = {"BOT_VAR_DIR": str(var), "SMTP_URL": "", "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "2"}
     cfg = ScaleConfig(
@@ -217,12 +211,7 @@ def scaled(messages: int, model: str, count: int) -> Run:
         conversation(run, topo.procs, topo.rasa_urls[0], messages, cfg.rasa_token, count)
     finally:
         topo.stop()
-        for db in (store_db, tracker_db):
-            try:
-                drop_database(db)
-            except Exception as exc:  # keep cleaning up
-                print(f"  could not drop {db.db}: {exc}", file=sys.stderr)
-        clean_redis(prefix)
+        drop_scaled(store_db, tracker_db, prefix)
     shutil.rmtree(var, ignore_errors=True)
     return run
 

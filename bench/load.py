@@ -452,14 +452,33 @@ async def drive(topo: Topology, args: argparse.Namespace, res: Result) -> None:
         await check_trackers(client, sh.conversations, topo.cfg.rasa_token, res, server_for)
 
 
-def run_config(servers: int, args: argparse.Namespace, model: str) -> Result:
+def scaled_targets(name: str) -> tuple[str, PgTarget, PgTarget, str]:
+    """For one run of the scaled topology: a tag, fresh databases ``bot_<name>_<tag>_store`` and
+    ``..._tracker`` on the Postgres of PG_ADMIN_URL, and a Redis key prefix of its own."""
     admin = PgTarget.parse(PG_ADMIN_URL)
     tag = secrets.token_hex(4)
     store_db, tracker_db = (
-        PgTarget(admin.host, admin.port, f"bot_load_{tag}_{n}", admin.user, admin.password)
+        PgTarget(admin.host, admin.port, f"bot_{name}_{tag}_{n}", admin.user, admin.password)
         for n in ("store", "tracker")
     )
-    prefix = f"bot-load-{tag}:"
+    return tag, store_db, tracker_db, f"bot-{name}-{tag}:"
+
+
+def drop_scaled(store_db: PgTarget, tracker_db: PgTarget, prefix: str) -> None:
+    """Drop the run's databases and Redis keys, saying what could not be cleaned up."""
+    for db in (store_db, tracker_db):
+        try:
+            drop_database(db)
+        except Exception as exc:  # keep cleaning up
+            print(f"  could not drop {db.db}: {exc}", file=sys.stderr)
+    try:
+        clean_redis(prefix)
+    except Exception as exc:
+        print(f"  could not delete Redis keys {prefix}*: {exc}", file=sys.stderr)
+
+
+def run_config(servers: int, args: argparse.Namespace, model: str) -> Result:
+    tag, store_db, tracker_db, prefix = scaled_targets("load")
     var = Path(tempfile.mkdtemp(prefix=f"bot-load-{servers}-"))
     env = {
         "BOT_VAR_DIR": str(var),
@@ -503,15 +522,7 @@ def run_config(servers: int, args: argparse.Namespace, model: str) -> Result:
         raise
     finally:
         topo.stop()
-        for db in (store_db, tracker_db):
-            try:
-                drop_database(db)
-            except Exception as exc:  # keep cleaning up
-                print(f"  could not drop {db.db}: {exc}", file=sys.stderr)
-        try:
-            clean_redis(prefix)
-        except Exception as exc:
-            print(f"  could not delete Redis keys {prefix}*: {exc}", file=sys.stderr)
+        drop_scaled(store_db, tracker_db, prefix)
         if ok and not args.keep:
             shutil.rmtree(var, ignore_errors=True)
     return res
