@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, Callable, TypeVar
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.booking import OfferPage, Visitor
@@ -163,7 +163,22 @@ def visitor(tracker: Tracker, queue_tz: str = "") -> Visitor:
         timezone=tracker.get_slot("timezone") or queue_tz,
         locale=tracker.get_slot("locale") or "en",
         guests=tuple(g for g in tracker.get_slot("guests") or [] if isinstance(g, str)),
+        answers=answers(tracker),
+        page_queue=tracker.get_slot("queue") or "",
     )
+
+
+def answers(tracker: Tracker) -> dict[str, Any]:
+    """The visitor's answers to the routing file's qualification questions (id → answer; None:
+    asked, not understood). The slot also counts tries under ``_tries``."""
+    raw = tracker.get_slot("qualification")
+    return {k: v for k, v in raw.items() if not k.startswith("_")} if isinstance(raw, dict) else {}
+
+
+async def question(tracker: Tracker) -> Any:
+    """The qualification question the routing rules need answered before times can be offered
+    (``routing.yml`` questions:), or None. Never one already asked."""
+    return await call(runtime.service().question, tracker.get_slot("queue"), visitor(tracker))
 
 
 def show_offers(dispatcher: CollectingDispatcher, tracker: Tracker, page: OfferPage, intro: str) -> list[EventType]:
@@ -210,6 +225,14 @@ async def offer(
     """
     svc = runtime.service()
     moving = moving_booking(tracker)
+    if (
+        not moving
+        and not requested_slot(tracker)
+        and tracker.latest_action_name != "booking_form"  # the form just ended: it asked what it needed
+        and await question(tracker) is not None
+    ):
+        # A routing rule needs an answer first: the booking form asks what is missing, then offers.
+        return [FollowupAction("booking_form")]
     try:
         if moving:
             page, _same = await call(svc.offer_reschedule, tracker.sender_id, moving, after=after, within=within)

@@ -9,7 +9,8 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.action_answer_question import answer_question
-from actions.common import apply, context_events, lang
+from actions.common import apply, context_events, lang, question
+from bot.booking.routing_rules import read_answer
 from bot.dialogue.answers import corrected_email, find_email, not_a_name, read_name, stated_name
 from bot.dialogue.questions import asks
 from bot.dialogue.visitor import clean_email, clean_text
@@ -28,6 +29,17 @@ class ValidateBookingForm(FormValidationAction):
         if tracker.get_slot("booking_stopped"):  # resumed after a stop
             ctx.append(SlotSet("booking_stopped", False))
         return ctx + await super().run(dispatcher, tracker, domain)
+
+    async def required_slots(
+        self, domain_slots: list[str], dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[str]:
+        """E-mail, first name and company, then the routing file's qualification question
+        (``qualify_answer``, last in the domain's list) only while a rule needs an answer the
+        metadata lacks — decided once the details are in (the e-mail domain may decide)."""
+        details = [s for s in domain_slots if s != "qualify_answer"]
+        if all(tracker.get_slot(s) for s in details) and await question(tracker) is not None:
+            return domain_slots
+        return details
 
     # extract_<slot>: what the page already told us about a known visitor --------------------
     @staticmethod
@@ -52,6 +64,11 @@ class ValidateBookingForm(FormValidationAction):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> dict[str, Any]:
         return self._known(tracker, "company", "company_info", "name")
+
+    async def extract_qualify_answer(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {}  # only typed (or clicked) in answer: Rasa maps the text while it is asked
 
     # validate_<slot> ------------------------------------------------------------------------
     # An answer is the answer unless it is clearly something else: a question (answered, then
@@ -136,3 +153,31 @@ class ValidateBookingForm(FormValidationAction):
         if company is None:
             dispatcher.utter_message(text=say("invalid_company", lang(tracker)))
         return {"company": company}
+
+    async def validate_qualify_answer(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The answer to the question being asked, read by its type (a number, a country, a
+        choice) and kept under its id; not understood, asked once more, then kept as None (not
+        asked again: the rules decide without it). Cleared each time, so the form asks the next
+        question the rules need, or ends."""
+        asked = await question(tracker)
+        if asked is None:  # nothing to ask any more (the e-mail was corrected, say)
+            return {"qualify_answer": None}
+        fixed = self._correction(value, tracker, dispatcher, "qualify_answer")
+        if fixed is None:
+            fixed = await self._question(value, tracker, dispatcher, "qualify_answer")
+        if fixed is not None:
+            return fixed
+        text = value if isinstance(value, str) else ""
+        answer = read_answer(asked, text)
+        state = dict(tracker.get_slot("qualification") or {})
+        tries = dict(state.get("_tries") or {})
+        if answer is None:
+            tries[asked.id] = tries.get(asked.id, 0) + 1
+            if tries[asked.id] < 2:
+                dispatcher.utter_message(text=say(f"qualify_not_{asked.type}", lang(tracker)))
+                return {"qualification": {**state, "_tries": tries}, "qualify_answer": None}
+        state[asked.id] = answer
+        state["_tries"] = tries
+        return {"qualification": state, "qualify_answer": None}

@@ -139,6 +139,10 @@ class BookingService:
             conversation_id, queue_slug, after=after, within=within, count=count, visitor=visitor, spread=spread
         )
 
+    def question(self, queue_slug: str | None, visitor: Visitor | None) -> Any:
+        """See :meth:`Offering.question`: the qualification question to ask first, or None."""
+        return self.offering.question(queue_slug, visitor)
+
     def moves(self, conversation_id: str, offer_id: str) -> str | None:
         """The booking an offer of this conversation would move (a reschedule offer), else None."""
         return self.offering.moves(conversation_id, offer_id)

@@ -121,8 +121,13 @@ class Booker:
             standing, since = offering.standing(s, q, members, now)
             owners = offering.owner_ids(s, members, visitor)
         by_id = {a.id: a for a in free}
-        ruled = offering.route(q.slug, visitor)  # the routing rule that sent the visitor here
+        # The routing rule that sent the visitor here, decided on the page's queue as at the offer
+        # (the booking's own queue when the caller does not know the page's: the API).
+        page = q.slug if visitor.page_queue is None else (visitor.page_queue or None)
+        ruled = offering.route(page, visitor)
         rule = {"routing_rule": ruled.as_dict()} if ruled is not None else {}
+        if visitor.answers:
+            rule["answers"] = {str(k): v for k, v in visitor.answers.items()}
         decision = route(
             [m for m in standing if m.agent_id in by_id],
             standing,

@@ -59,6 +59,12 @@ class Visitor:
     #: Colleagues the visitor brings, known at booking time (e-mail addresses): attendees of
     #: the event; checked and lower-cased by :meth:`BookingService.book` (see ``guest_list``).
     guests: tuple[str, ...] = ()
+    #: Answers to the routing file's qualification questions (question id → answer; None: asked,
+    #: not understood). Stored with the booking (``routing["answers"]``) and shown to the agent.
+    answers: Mapping[str, Any] | None = None
+    #: The queue the page asked for ("" when it named none; None when unknown, e.g. the API),
+    #: for the routing rules' ``page_queue`` at booking time.
+    page_queue: str | None = None
 
     @property
     def display_name(self) -> str:
@@ -258,4 +264,6 @@ def booking_json(b: Booking) -> dict[str, Any]:
         "created_at": iso(b.created_at),
         "failure_reason": b.failure_reason,
         "attendance": b.attendance,
+        # the answers to the routing file's qualification questions (question id → answer)
+        "answers": dict((b.routing or {}).get("answers") or {}),
     }

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from bot.booking.context import Context
 from bot.booking.domains import owner_for
 from bot.booking.model import HOLDING, AgentRow, OfferedSlot, OfferPage, QueueInfo, Visitor, log, ref
-from bot.booking.routing_rules import Decision, decide, routing_metadata
+from bot.booking.routing_rules import Decision, Question, decide, pending, routing_metadata
 from bot.calendars.base import AgentRef
 from bot.errors import Disqualified, OfferNotFound, ProviderError, UnknownQueue
 from bot.i18n import zone
@@ -316,6 +316,13 @@ class Offering:
         if not self.ctx.routing:
             return None
         return decide(self.ctx.routing, routing_metadata(queue_slug, visitor))
+
+    def question(self, queue_slug: str | None, visitor: Visitor | None) -> Question | None:
+        """The qualification question the routing rules need answered before they can decide
+        for this visitor (``routing_rules.pending``), or None."""
+        if not self.ctx.routing:
+            return None
+        return pending(self.ctx.routing, routing_metadata(queue_slug, visitor))
 
     def routed_queue(self, queue_slug: str | None, visitor: Visitor | None) -> str | None:
         """The queue the routing rules send this visitor to (the page's when a rule says null);

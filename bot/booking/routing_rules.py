@@ -20,19 +20,38 @@ A YAML file a designer edits like the Rasa data (``routing.yml`` at the top of t
 
 Conditions read the visitor's metadata: ``person.<field>`` and ``company.<field>`` (any field the
 page sends, custom ones included), ``email_domain`` (a domain or a list; ``free_mail`` matches
-gmail.com, web.de, …), and ``page_queue`` (the queue the page asked for). A value may also be
-``{min: 10, max: 99}``, ``{exists: true}`` or ``{not: [...]}``. The decision is stored with the
-booking (``bot explain``) and ``python -m bot routing explain --metadata JSON`` prints it.
+gmail.com, web.de, …), ``page_queue`` (the queue the page asked for), and ``answer.<id>``: the
+answer to a qualification question of the same file. A value may also be ``{min: 10, max: 99}``,
+``{exists: true}`` or ``{not: [...]}``. The decision is stored with the booking (``bot explain``)
+and ``python -m bot routing explain --metadata JSON`` prints it.
+
+Qualification questions are asked in chat only when a rule needs the answer to decide — every
+other condition of that rule holds and the metadata lacks it (``from:`` names the metadata field
+that answers it already) — and never twice::
+
+    questions:
+      - id: team_size
+        type: number                     # number | country | choice | text
+        from: company.size               # optional: the metadata field that answers it
+        text: {en: "How many people work at your company?", de: "Wie viele …?"}
+      - id: topic
+        type: choice                     # shown as buttons, in the visitor's language
+        text: {en: "What would you like to talk about?"}
+        choices:
+          - {value: sales, label: {en: Buying, de: Kaufen}}
+          - {value: support, label: {en: A problem, de: Ein Problem}}
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from babel import Locale
 
 from bot.booking.domains import domain_of, is_free_mail
 from bot.errors import ConfigError
@@ -40,7 +59,11 @@ from bot.errors import ConfigError
 ACTIONS = ("queue", "disqualify")
 RULE_KEYS = {"name", "when", "default", *ACTIONS}
 _COMPARE = re.compile(r"^\s*(>=|<=|!=|>|<|=)\s*(-?\d+(?:\.\d+)?)\s*$")
-_ATTRIBUTE = re.compile(r"^(person|company)\.[A-Za-z0-9_]+$|^email_domain$|^page_queue$")
+_ATTRIBUTE = re.compile(r"^(person|company)\.[A-Za-z0-9_]+$|^email_domain$|^page_queue$|^answer\.[A-Za-z0-9_]+$")
+_METADATA = re.compile(r"^(person|company)\.[A-Za-z0-9_]+$")
+QUESTION_TYPES = ("number", "country", "choice", "text")
+QUESTION_KEYS = {"id", "type", "text", "from", "choices"}
+LANGUAGES = ("en", "fr", "de", "es", "pt", "it")
 
 
 class _Lines(yaml.SafeLoader):
@@ -60,6 +83,41 @@ class Rule:
     default: bool = False
     queue: str | None = None
     disqualify: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: dict[str, str]  # language → button text
+
+    def text(self, language: str) -> str:
+        return str(self.label.get(language) or self.label.get("en") or self.value)
+
+
+@dataclass(frozen=True)
+class Question:
+    """A qualification question: asked in chat when a rule needs its answer (``answer.<id>``)."""
+
+    id: str
+    line: int
+    type: str  # number | country | choice | text
+    text: dict[str, str]  # language → the question
+    source: str | None = None  # ``from:``, the metadata field that answers it already
+    choices: tuple[Choice, ...] = ()
+
+    def ask(self, language: str) -> str:
+        return str(self.text.get(language) or self.text.get("en") or "")
+
+    def buttons(self, language: str) -> list[str]:
+        return [c.text(language) for c in self.choices]
+
+
+class Routing(list):
+    """The rules, in order (a list of :class:`Rule`), and the questions they may ask by id."""
+
+    def __init__(self, rules: list[Rule], questions: dict[str, Question] | None = None) -> None:
+        super().__init__(rules)
+        self.questions: dict[str, Question] = dict(questions or {})
 
 
 @dataclass(frozen=True)
@@ -102,6 +160,10 @@ def parse(text: str, source: str = "routing.yml") -> list[Rule]:
     if not isinstance(data, dict) or not isinstance(data.get("rules"), list) or not data["rules"]:
         raise ConfigError(f"{source}:1: expected a top-level 'rules:' list with at least the default rule")
     errors: list[str] = []
+    top = set(data) - {"rules", "questions", "__line__"}
+    if top:
+        errors.append(f"{source}:1: unknown top-level keys {sorted(top)} (the file has rules: and questions:)")
+    questions = _questions(data.get("questions"), source, errors)
     rules: list[Rule] = []
     names: set[str] = set()
     for i, raw in enumerate(data["rules"]):
@@ -136,7 +198,11 @@ def parse(text: str, source: str = "routing.yml") -> list[Rule]:
             if attr == "__line__":
                 continue
             if not _ATTRIBUTE.match(str(attr)):
-                errors.append(f"{at}: unknown attribute {attr!r} (person.<field>, company.<field>, email_domain, page_queue)")
+                errors.append(
+                    f"{at}: unknown attribute {attr!r} (person.<field>, company.<field>, email_domain, page_queue, answer.<id>)"
+                )
+            elif str(attr).startswith("answer.") and str(attr)[7:] not in questions:
+                errors.append(f"{at}: {attr} asks for the answer to a question that is not defined under questions:")
             errors += _condition_errors(f"{at}: {attr}", value)
         queue = raw.get("queue")
         if "queue" in raw and queue is not None and not (isinstance(queue, str) and queue.strip()):
@@ -164,10 +230,75 @@ def parse(text: str, source: str = "routing.yml") -> list[Rule]:
         errors.append(f"{source}: exactly one default rule is required, and it comes last")
     if errors:
         raise ConfigError("\n".join(errors))
-    return rules
+    return Routing(rules, questions)
 
 
-def load(path: Path) -> list[Rule]:
+def _texts(value: Any, at: str, what: str, errors: list[str]) -> dict[str, str]:
+    """A ``{language: text}`` mapping (English required; other languages: the six we speak)."""
+    if not isinstance(value, dict) or not isinstance(value.get("en"), str) or not value["en"].strip():
+        errors.append(f"{at}: {what} needs a text per language, English at least")
+        return {}
+    texts = {k: v for k, v in value.items() if k != "__line__"}
+    unknown = sorted(set(texts) - set(LANGUAGES))
+    if unknown:
+        errors.append(f"{at}: {what} has texts in unknown languages {unknown} (we speak {', '.join(LANGUAGES)})")
+    if any(not isinstance(v, str) or not v.strip() for v in texts.values()):
+        errors.append(f"{at}: {what}'s texts must be plain text")
+    return {k: str(v) for k, v in texts.items()}
+
+
+def _questions(raw: Any, source: str, errors: list[str]) -> dict[str, Question]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, list):
+        errors.append(f"{source}: 'questions:' must be a list of questions")
+        return {}
+    out: dict[str, Question] = {}
+    for i, q in enumerate(raw):
+        if not isinstance(q, dict):
+            errors.append(f"{source}: question {i + 1} is not a mapping")
+            continue
+        at = f"{source}:{q.get('__line__', 0)}"
+        unknown = set(q) - QUESTION_KEYS - {"__line__"}
+        if unknown:
+            errors.append(f"{at}: unknown keys {sorted(unknown)} (a question has {', '.join(sorted(QUESTION_KEYS))})")
+        qid = q.get("id")
+        if not isinstance(qid, str) or not re.fullmatch(r"[A-Za-z0-9_]+", qid):
+            errors.append(f"{at}: every question needs an id of letters, digits and _")
+            continue
+        if qid in out:
+            errors.append(f"{at}: the question id {qid!r} is used twice")
+        kind = q.get("type", "text")
+        if kind not in QUESTION_TYPES:
+            errors.append(f"{at}: question {qid!r} has type {kind!r}; the types are {', '.join(QUESTION_TYPES)}")
+        text = _texts(q.get("text"), at, f"question {qid!r}", errors)
+        src = q.get("from")
+        if src is not None and not (isinstance(src, str) and _METADATA.match(src)):
+            errors.append(f"{at}: question {qid!r}: from: names a metadata field like company.size")
+            src = None
+        choices: list[Choice] = []
+        if kind == "choice":
+            raw_choices = q.get("choices")
+            if not isinstance(raw_choices, list) or len(raw_choices) < 2:
+                errors.append(f"{at}: question {qid!r} of type choice needs at least two choices")
+                raw_choices = []
+            for c in raw_choices:
+                cat = f"{source}:{c.get('__line__', 0) if isinstance(c, dict) else 0}"
+                value = c.get("value") if isinstance(c, dict) else None
+                if not isinstance(value, (str, int)) or not str(value).strip():
+                    errors.append(f"{cat}: each choice of {qid!r} needs a value")
+                    continue
+                label = c.get("label") or {"en": str(value)}
+                choices.append(Choice(str(value), _texts(label, cat, f"the choice {value!r}", errors)))
+            if len({c.value for c in choices}) != len(choices):
+                errors.append(f"{at}: question {qid!r} has the same choice value twice")
+        elif "choices" in q:
+            errors.append(f"{at}: only questions of type choice have choices")
+        out[qid] = Question(qid, q.get("__line__", 0), kind, text, src, tuple(choices))
+    return out
+
+
+def load(path: Path) -> Routing:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -175,7 +306,14 @@ def load(path: Path) -> list[Rule]:
     return parse(text, str(path.name))
 
 
-def _value(metadata: dict[str, Any], attr: str) -> Any:
+def _value(metadata: dict[str, Any], attr: str, questions: dict[str, Question] | None = None) -> Any:
+    if attr.startswith("answer."):
+        qid = attr[7:]
+        answers = metadata.get("answers") or {}
+        if isinstance(answers, dict) and answers.get(qid) not in (None, ""):
+            return answers[qid]
+        q = (questions or {}).get(qid)
+        return _value(metadata, q.source) if q is not None and q.source else None
     if attr == "email_domain":
         person = metadata.get("person") or {}
         return domain_of(person.get("email") if isinstance(person, dict) else None)
@@ -229,21 +367,151 @@ def holds(attr: str, cond: Any, value: Any) -> bool:
 def routing_metadata(queue_slug: str | None, visitor: Any) -> dict[str, Any]:
     """What the rules read, from the page's queue and the visitor (as the widget sent them)."""
     if visitor is None:
-        return {"queue": queue_slug, "person": {}, "company": {}}
+        return {"queue": queue_slug, "person": {}, "company": {}, "answers": {}}
     person = {**(visitor.person or {}), "email": visitor.email}
     company = {**(visitor.company or {})}
     if visitor.company_name and "name" not in company:
         company["name"] = visitor.company_name
-    return {"queue": queue_slug, "person": person, "company": company}
+    answers = dict(getattr(visitor, "answers", None) or {})
+    return {"queue": queue_slug, "person": person, "company": company, "answers": answers}
 
 
 def decide(rules: list[Rule], metadata: dict[str, Any]) -> Decision:
-    """The first rule whose conditions all hold for ``metadata`` (the widget's, as sent)."""
+    """The first rule whose conditions all hold for ``metadata`` (the widget's, as sent, with
+    ``answers`` to the questions). A question not answered is a missing value."""
+    questions = getattr(rules, "questions", None)
     for rule in rules:
-        if rule.default or all(holds(a, c, _value(metadata, a)) for a, c in rule.when.items()):
-            why = tuple(f"{a} = {_value(metadata, a)!r} matches {c!r}" for a, c in rule.when.items())
+        if rule.default or all(holds(a, c, _value(metadata, a, questions)) for a, c in rule.when.items()):
+            why = tuple(f"{a} = {_value(metadata, a, questions)!r} matches {c!r}" for a, c in rule.when.items())
             return Decision(rule.name, rule.line, rule.queue, rule.disqualify, why)
     raise AssertionError("parse() guarantees a default rule")
+
+
+def pending(rules: list[Rule], metadata: dict[str, Any]) -> Question | None:
+    """The question to ask before deciding, or None when the rules can decide now.
+
+    Rules are read in order as :func:`decide` does. A rule whose known conditions fail is passed
+    over without asking anything; the first rule whose known conditions all hold but which reads
+    an answer not given yet (not in ``metadata["answers"]``, not in the metadata field its
+    ``from:`` names) asks that question. A question in ``answers`` — even with None, "not
+    understood" — is never asked again."""
+    questions: dict[str, Question] = getattr(rules, "questions", None) or {}
+    if not questions:
+        return None
+    answers = metadata.get("answers") or {}
+    for rule in rules:
+        if rule.default:
+            return None
+        unknown: list[str] = []
+        fails = False
+        for attr, cond in rule.when.items():
+            qid = attr[7:] if attr.startswith("answer.") else None
+            value = _value(metadata, attr, questions)
+            if qid is not None and value in (None, "") and qid not in answers:
+                unknown.append(qid)
+            elif not holds(attr, cond, value):
+                fails = True
+                break
+        if fails:
+            continue
+        if unknown:
+            return questions[unknown[0]]
+        return None  # this rule matches
+    return None
+
+
+# ---- reading a typed answer -------------------------------------------------------------
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.lower())
+    return " ".join("".join(ch for ch in decomposed if not unicodedata.combining(ch)).replace("-", " ").split())
+
+
+_NUMBER = re.compile(r"(\d{1,3}(?:[.,\s]\d{3})+|\d+(?:[.,]\d+)?)\s*(k|m|mil|tsd|thousand|mille|mila|tausend)?\b", re.I)
+_SCALE = {"k": 1_000, "mil": 1_000, "tsd": 1_000, "thousand": 1_000, "mille": 1_000, "mila": 1_000, "tausend": 1_000,
+          "m": 1_000_000}  # fmt: skip
+
+
+def read_number(text: str) -> float | None:
+    """The first number of a typed answer: "about 200", "1,200", "1.200" (de), "2k", "50-100"
+    (the first: 50), "~ 40 people"; None without digits."""
+    m = _NUMBER.search(text or "")
+    if m is None:
+        return None
+    digits, scale = m.group(1), (m.group(2) or "").lower()
+    if re.fullmatch(r"\d{1,3}(?:[.,\s]\d{3})+", digits):
+        n = float(re.sub(r"[.,\s]", "", digits))
+    else:
+        n = float(digits.replace(",", "."))
+    n *= _SCALE.get(scale, 1)
+    return int(n) if n == int(n) else n
+
+
+_ALIASES = {
+    "usa": "US", "us": "US", "u s a": "US", "america": "US", "eeuu": "US", "ee uu": "US", "eua": "US",
+    "uk": "GB", "england": "GB", "great britain": "GB", "britain": "GB", "scotland": "GB", "wales": "GB",
+    "inglaterra": "GB", "angleterre": "GB", "inghilterra": "GB", "england uk": "GB",
+    "holland": "NL", "the netherlands": "NL", "schweiz": "CH", "suisse": "CH", "svizzera": "CH",
+    "deutschland": "DE", "germany": "DE", "allemagne": "DE",
+}  # fmt: skip
+_COUNTRIES: dict[str, str] = {}
+
+
+def _country_names() -> dict[str, str]:
+    if not _COUNTRIES:
+        for language in LANGUAGES:
+            for code, name in Locale.parse(language).territories.items():
+                if len(code) == 2 and code.isalpha() and code not in ("EU", "EZ", "UN", "ZZ", "QO"):
+                    _COUNTRIES.setdefault(_fold(name), code)
+        _COUNTRIES.update(_ALIASES)
+    return _COUNTRIES
+
+
+def read_country(text: str) -> str | None:
+    """An ISO country code from a typed answer in any of our languages: "Germany", "alemania",
+    "in der Schweiz", "we're in the US", "FR"; None when no country is named."""
+    raw = (text or "").strip()
+    names = _country_names()
+    codes = set(names.values())
+    # A code only in capitals ("FR", "US"): "no", "it" and "us" are words too.
+    upper = [w for w in re.findall(r"\b[A-Z]{2}\b", raw) if w in codes or w.lower() in _ALIASES]
+    words = re.findall(r"[^\W\d_]+", _fold(raw))
+    for size in (4, 3, 2, 1):  # the longest name first: "united states" before "states"
+        for i in range(len(words) - size + 1):
+            code = names.get(" ".join(words[i : i + size]))
+            if code is not None and (size > 1 or len(words[i]) > 2 or words[i] == "uk"):
+                return code
+    if upper:
+        return names.get(upper[0].lower(), upper[0])
+    return None
+
+
+def read_choice(question: Question, text: str) -> str | None:
+    """The choice a visitor clicked or typed: its label in any language, or its value."""
+    said = _fold(text or "").strip(" .!?")
+    for c in question.choices:
+        names = {_fold(c.value)} | {_fold(v) for v in c.label.values()}
+        if said in names:
+            return c.value
+    for c in question.choices:  # "buying, I think": a label inside the answer
+        names = {_fold(c.value)} | {_fold(v) for v in c.label.values()}
+        if any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", said) for n in names if len(n) > 2):
+            return c.value
+    return None
+
+
+def read_answer(question: Question, text: str) -> Any:
+    """The answer to ``question`` in ``text`` (a number, a country code, a choice's value, or the
+    text), or None when the answer is not one."""
+    if question.type == "number":
+        return read_number(text)
+    if question.type == "country":
+        return read_country(text)
+    if question.type == "choice":
+        return read_choice(question, text)
+    cleaned = " ".join((text or "").split())[:200]
+    return cleaned or None
 
 
 def disqualify_text(decision: Decision, language: str) -> tuple[str, str | None]:
@@ -253,4 +521,18 @@ def disqualify_text(decision: Decision, language: str) -> tuple[str, str | None]
     return str(texts.get(language) or texts.get("en") or ""), dq.get("link")
 
 
-__all__ = ["Decision", "Rule", "decide", "disqualify_text", "holds", "load", "parse", "routing_metadata"]
+__all__ = [
+    "Choice",
+    "Decision",
+    "Question",
+    "Routing",
+    "Rule",
+    "decide",
+    "disqualify_text",
+    "holds",
+    "load",
+    "parse",
+    "pending",
+    "read_answer",
+    "routing_metadata",
+]

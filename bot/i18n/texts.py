@@ -94,6 +94,10 @@ TEXTS: dict[str, str] = {
     "message_too_long": 'That message is too long for me: please keep it under {limit} characters. Nothing was sent on.',
     "name_not_plain": "That doesn't look like a first name, so I haven't kept it.",
     "company_not_plain": "That doesn't look like a company name, so I haven't kept it.",
+    # the routing file's qualification questions (their own texts are in routing.yml)
+    "qualify_not_number": "Sorry, I need a number there, like 50.",
+    "qualify_not_country": "Sorry, I didn't recognise a country in that.",
+    "qualify_not_choice": "Sorry, I didn't get which one. Please pick one of the buttons.",
     # booking
     "slot_unavailable": "Sorry, that time is not available any more. Here are the next open times.",
     "slot_taken": "Sorry, someone just booked that time. Here are the next open times.",

@@ -128,6 +128,10 @@ def describe(explanation: dict[str, Any], chosen: int | None = None) -> str:
     if isinstance(ruled, dict):
         why = "; ".join(ruled.get("why") or []) or "no conditions (the default rule)"
         lines.append(f"Routing rule {ruled.get('rule')!r} (routing.yml line {ruled.get('line')}): {why}.")
+    answers = explanation.get("answers")
+    if isinstance(answers, dict) and answers:
+        said = "; ".join(f"{k}: {'not understood' if v is None else v}" for k, v in answers.items())
+        lines.append(f"The visitor's answers to the qualification questions: {said}.")
     if explanation.get("rule") == "account_owner":
         lines.append(f"{who} got the meeting as the account owner named in the visitor's metadata, free at that time.")
     else:

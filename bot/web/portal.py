@@ -738,7 +738,8 @@ def _bookings_of(store: Any, agent_id: int) -> list[dict[str, Any]]:
         for b in rows:
             person = {k: v for k, v in (b.person or {}).items() if k not in ("first_name", "last_name", "email") and v}
             company = {k: v for k, v in (b.company or {}).items() if k != "name" and v}
-            details = "; ".join(f"{k}: {v}" for k, v in sorted({**person, **company}.items()))
+            answers = {k: v for k, v in ((b.routing or {}).get("answers") or {}).items() if v is not None}
+            details = "; ".join(f"{k}: {v}" for k, v in sorted({**person, **company, **answers}.items()))
             out.append(
                 {
                     "id": b.id,

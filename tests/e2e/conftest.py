@@ -79,6 +79,21 @@ def microsoft() -> FakeMicrosoft:
 #: stack's var folder, not kept as a .yml under tests/: `rasa test --stories tests/` would read
 #: its `rules:` as Rasa rules.
 ROUTING = """
+questions:
+  - id: team_size
+    type: number
+    from: company.size
+    text:
+      en: "How many people work at your company?"
+      de: "Wie viele Menschen arbeiten in Ihrem Unternehmen?"
+  - id: topic
+    type: choice
+    text:
+      en: "What would you like to talk about?"
+      de: "Worüber möchten Sie sprechen?"
+    choices:
+      - {value: buying, label: {en: Buying, de: Kaufen}}
+      - {value: support, label: {en: A problem, de: Ein Problem}}
 rules:
   - name: students
     when:
@@ -91,9 +106,18 @@ rules:
       link: https://example.com/guides
   - name: big accounts
     when:
-      company.size: ">= 10000"
       company.e2e_routing: "yes"
+      answer.team_size: ">= 10000"
     queue: sales
+  - name: support questions
+    when:
+      company.e2e_routing: "yes"
+      answer.topic: support
+    disqualify:
+      text:
+        en: "Our support team answers problems fastest:"
+        de: "Bei Problemen hilft Ihnen unser Support am schnellsten:"
+      link: https://example.com/support
   - name: default
     default: true
     queue: null
