@@ -321,6 +321,8 @@ def cmd_routing(settings: Settings, args: argparse.Namespace) -> int:
         print(f"  → no meeting: {text} {link or ''}".rstrip())
     else:
         print(f"  → queue {decision.queue or metadata.get('queue') or settings.default_queue!r}")
+        if decision.owner:
+            print("  → only the visitor's account owner's times, when they have an owner in that queue")
     return 0
 
 

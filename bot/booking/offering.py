@@ -324,15 +324,16 @@ class Offering:
             return None
         return pending(self.ctx.routing, routing_metadata(queue_slug, visitor))
 
-    def routed_queue(self, queue_slug: str | None, visitor: Visitor | None) -> str | None:
-        """The queue the routing rules send this visitor to (the page's when a rule says null);
+    def routed_queue(self, queue_slug: str | None, visitor: Visitor | None) -> tuple[str | None, bool]:
+        """The queue the routing rules send this visitor to (the page's when a rule says null),
+        and whether only their account owner's times are offered (a rule's ``owner: true``);
         raises Disqualified when a rule says "no meeting"."""
         decision = self.route(queue_slug, visitor)
         if decision is None:
-            return queue_slug
+            return queue_slug, False
         if decision.disqualify is not None:
             raise Disqualified(decision)
-        return decision.queue or queue_slug
+        return decision.queue or queue_slug, decision.owner
 
     @staticmethod
     def owner_ids(s: Session, members: Sequence[AgentRow], visitor: Visitor | None) -> list[int]:
@@ -373,7 +374,7 @@ class Offering:
         page's, or Disqualified (a polite "no meeting" answer, no times).
         """
         now = self.ctx.clock()
-        queue_slug = self.routed_queue(queue_slug, visitor)
+        queue_slug, owner_only = self.routed_queue(queue_slug, visitor)
         with self.ctx.store.session() as s:
             q = self.queue(s, queue_slug)
             rules = self.rules(q)
@@ -383,6 +384,9 @@ class Offering:
                 standing, _ = self.standing(s, q, members, now)
                 back = held_back(standing, q.routing_mode, q.fairness_margin, keep=self.owner_ids(s, members, visitor))
             agents = [a for a in members if a.id not in back]
+            mine = self.owner_ids(s, members, visitor) if owner_only else []
+            if mine:  # a rule sends this visitor to their account owner: only the owner's times
+                agents = [a for a in members if a.id in mine]
             horizon = now + timedelta(days=rules.window_days)
             avail = availability(self.schedules(s, agents, now, horizon), rules, now)
             tz = zone(visitor.timezone if visitor else None, q.timezone)

@@ -9,6 +9,9 @@ A YAML file a designer edits like the Rasa data (``routing.yml`` at the top of t
           company.size: ">= 500"         # a number compared: >=, >, <=, <, =, !=
           person.country: [DE, AT, CH]   # one of (case does not matter)
         queue: enterprise
+      - name: key accounts
+        when: {company.tier: key}
+        owner: true                      # only the visitor's account owner's times (accounts, owner_email)
       - name: students
         when: {company.industry: education}
         disqualify:                      # a polite "no meeting" answer with a link, in the visitor's language
@@ -56,7 +59,7 @@ from babel import Locale
 from bot.booking.domains import domain_of, is_free_mail
 from bot.errors import ConfigError
 
-ACTIONS = ("queue", "disqualify")
+ACTIONS = ("queue", "owner", "disqualify")
 RULE_KEYS = {"name", "when", "default", *ACTIONS}
 _COMPARE = re.compile(r"^\s*(>=|<=|!=|>|<|=)\s*(-?\d+(?:\.\d+)?)\s*$")
 _ATTRIBUTE = re.compile(r"^(person|company)\.[A-Za-z0-9_]+$|^email_domain$|^page_queue$|^answer\.[A-Za-z0-9_]+$")
@@ -83,6 +86,7 @@ class Rule:
     default: bool = False
     queue: str | None = None
     disqualify: dict[str, Any] | None = None
+    owner: bool = False  # only the visitor's account owner's times (when they have one)
 
 
 @dataclass(frozen=True)
@@ -127,10 +131,11 @@ class Decision:
     queue: str | None  # None: the page's queue (or the default queue)
     disqualify: dict[str, Any] | None = None  # {"text": {lang: text}, "link": url}
     why: tuple[str, ...] = ()  # each condition that held, for people
+    owner: bool = False  # the visitor meets their account owner (when they have one in the queue)
 
     def as_dict(self) -> dict[str, Any]:
         return {"rule": self.rule, "line": self.line, "queue": self.queue, "disqualified": self.disqualify is not None,
-                "why": list(self.why)}  # fmt: skip
+                "owner": self.owner, "why": list(self.why)}  # fmt: skip
 
 
 def _condition_errors(where: str, value: Any) -> list[str]:
@@ -182,9 +187,10 @@ def parse(text: str, source: str = "routing.yml") -> list[Rule]:
         elif name in names:
             errors.append(f"{at}: the name {name!r} is used twice")
         names.add(name)
-        actions = [a for a in ACTIONS if a in raw]
-        if len(actions) != 1:
-            errors.append(f"{at}: rule {name!r} needs exactly one of queue or disqualify")
+        if ("disqualify" in raw) == ("queue" in raw or "owner" in raw):
+            errors.append(f"{at}: rule {name!r} needs either disqualify, or queue and/or owner")
+        if "owner" in raw and not isinstance(raw["owner"], bool):
+            errors.append(f"{at}: owner is true (the visitor's account owner) or false")
         when = raw.get("when") or {}
         default = raw.get("default") is True
         if default and when:
@@ -223,6 +229,7 @@ def parse(text: str, source: str = "routing.yml") -> list[Rule]:
                 default=default,
                 queue=queue,
                 disqualify={k: v for k, v in dq.items() if k != "__line__"} if isinstance(dq, dict) else None,
+                owner=raw.get("owner") is True,
             )
         )
     defaults = [r for r in rules if r.default]
@@ -383,7 +390,7 @@ def decide(rules: list[Rule], metadata: dict[str, Any]) -> Decision:
     for rule in rules:
         if rule.default or all(holds(a, c, _value(metadata, a, questions)) for a, c in rule.when.items()):
             why = tuple(f"{a} = {_value(metadata, a, questions)!r} matches {c!r}" for a, c in rule.when.items())
-            return Decision(rule.name, rule.line, rule.queue, rule.disqualify, why)
+            return Decision(rule.name, rule.line, rule.queue, rule.disqualify, why, rule.owner)
     raise AssertionError("parse() guarantees a default rule")
 
 

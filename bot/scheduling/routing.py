@@ -128,6 +128,8 @@ def describe(explanation: dict[str, Any], chosen: int | None = None) -> str:
     if isinstance(ruled, dict):
         why = "; ".join(ruled.get("why") or []) or "no conditions (the default rule)"
         lines.append(f"Routing rule {ruled.get('rule')!r} (routing.yml line {ruled.get('line')}): {why}.")
+        if ruled.get("owner"):
+            lines.append("The rule offers only the visitor's account owner's times when they have an owner in the queue.")
     answers = explanation.get("answers")
     if isinstance(answers, dict) and answers:
         said = "; ".join(f"{k}: {'not understood' if v is None else v}" for k, v in answers.items())

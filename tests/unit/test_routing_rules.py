@@ -95,7 +95,7 @@ def test_first_match_wins_over_every_kind_of_attribute():
         ("rules:\n  - name: d\n    default: true\n    queue: null\n  - name: a\n    when: {company.size: 5}\n    queue: x\n",
          "and it comes last"),
         ("rules:\n  - name: a\n    when: {company.size: 5}\n    queue: x\n    disqualify: {text: {en: no}}\n"
-         "  - name: d\n    default: true\n    queue: null\n", "routing.yml:2: rule 'a' needs exactly one of queue or disqualify"),
+         "  - name: d\n    default: true\n    queue: null\n", "routing.yml:2: rule 'a' needs either disqualify, or queue and/or owner"),
         ("rules:\n  - name: a\n    when: {company.size: '>> 5'}\n    queue: x\n  - name: d\n    default: true\n    queue: null\n",
          "routing.yml:2: company.size: '>> 5' is not a comparison"),
         ("rules:\n  - name: a\n    when: {visitor.mood: happy}\n    queue: x\n  - name: d\n    default: true\n    queue: null\n",
@@ -436,3 +436,39 @@ async def test_times_asked_for_before_the_details_start_the_form_when_a_rule_nee
     messages, events = await run(ActionOfferSlots(), tracker)
     assert not any(m.get("buttons") for m in messages)
     assert {"event": "followup", "name": "booking_form"} in [{k: e.get(k) for k in ("event", "name")} for e in events]
+
+
+def test_an_owner_rule_offers_only_the_account_owners_times_and_the_queue_to_anyone_else(service, store):
+    from bot.booking import domains
+
+    add_queue(store, "sales", agents=[("Ada", "Europe/London", NINE_TO_FIVE), ("Eve", "Europe/London", NINE_TO_FIVE)])
+    with store.session() as s:
+        assert not domains.import_csv(s, "acme.com,eve@agents.example\n").errors
+    service.ctx.routing = parse(
+        "rules:\n  - name: key accounts\n    when: {company.tier: key}\n    owner: true\n"
+        "  - name: default\n    default: true\n    queue: null\n"
+    )
+    try:
+        key = Visitor(email="k@acme.com", company={"tier": "key"}, timezone="Europe/London")
+        page = service.offer_slots("own-1", "sales", count=5, visitor=key)
+        with store.session() as s:
+            names = {a for o in page.slots for a in s.get(Offer, o.id).agent_ids}
+        assert names == {agent_id(store, "Eve")}
+        booked = service.book("own-1", page.slots[0].id, key)
+        assert booked.agent_name == "Eve"
+        # Not a key account, or a key account without an owner: the whole queue.
+        other = Visitor(email="o@other.com", company={"tier": "key"}, timezone="Europe/London")
+        page = service.offer_slots("own-2", "sales", count=5, visitor=other)
+        with store.session() as s:
+            assert {a for o in page.slots for a in s.get(Offer, o.id).agent_ids} == {
+                agent_id(store, "Ada"), agent_id(store, "Eve")
+            }
+    finally:
+        service.ctx.routing = None
+
+
+def agent_id(store, name):
+    from bot.store.models import Agent
+
+    with store.session() as s:
+        return s.execute(select(Agent.id).where(Agent.name == name)).scalar_one()
