@@ -309,10 +309,14 @@ def cmd_routing(settings: Settings, args: argparse.Namespace) -> int:
         raise ConfigError("--metadata must be a JSON object like the widget's metadata")
     if args.queue:
         metadata = {**metadata, "queue": args.queue}
+    asks = routing_rules.pending(rules, metadata)  # answers go in as {"answers": {"team_size": 800}}
     decision = routing_rules.decide(rules, metadata)
     if args.json:
-        print(json.dumps(decision.as_dict(), indent=2))
+        print(json.dumps({**decision.as_dict(), "asks": asks.id if asks else None}, indent=2))
         return 0
+    if asks is not None:
+        print(f"the chat first asks {asks.id!r} ({path.name} line {asks.line}): {asks.ask('en')}")
+        print("  without an answer (as now):")
     print(f"rule {decision.rule!r} ({path.name} line {decision.line})")
     for why in decision.why:
         print(f"  {why}")

@@ -284,6 +284,22 @@ def test_a_country_is_read_in_any_of_our_languages(text, expected):
     assert read_answer(q, text) == expected
 
 
+def test_routing_explain_says_which_question_the_chat_would_ask_first(settings, tmp_path, monkeypatch, capsys):
+    from bot.__main__ import main
+
+    path = tmp_path / "routing.yml"
+    path.write_text(ASKING)
+    monkeypatch.setenv("BOT_VAR_DIR", str(settings.var_dir))
+    monkeypatch.setenv("ROUTING_FILE", str(path))
+    assert main(["routing", "explain", "--metadata", '{"person": {"email": "a@acme.com"}}']) == 0
+    out = capsys.readouterr().out
+    assert "the chat first asks 'team_size' (routing.yml line 3): How many people work at your company?" in out
+    assert main(["routing", "explain", "--json", "--metadata", '{"person": {"country": "CH"}, "answers": {"team_size": 900}}']) == 0
+    assert json.loads(capsys.readouterr().out) | {"why": None} == {
+        "rule": "big", "line": 25, "queue": "enterprise", "disqualified": False, "owner": False, "why": None, "asks": None,
+    }  # fmt: skip
+
+
 def test_a_choice_is_its_label_in_any_language_or_its_value():
     q = parse(ASKING).questions["topic"]
     assert q.buttons("de") == ["Kaufen", "Ein Problem"] and q.buttons("fr") == ["Buying", "A problem"]
