@@ -156,8 +156,12 @@ def test_the_portal_and_the_cli_mark_attendance(world, store, settings, monkeypa
     b = Browser(app)
     b.signin("owner@agents.example")
     tab = f"/portal/agents/{owner}/bookings"
+    with store.session() as s:  # the visitor answered a qualification question (routing.yml)
+        row = s.get(Booking, first)
+        row.routing = {**row.routing, "answers": {"team_size": 800, "topic": None}}
     page = b.get(tab)
     assert page.status == 200 and "not marked" in page.text and ">No-show</button>" in page.text
+    assert "team_size: 800" in page.text and "topic" not in page.text  # shown to the agent; "not understood" left out
     token = b.csrf(tab)
     done = b.post(tab, {"csrf": token, "booking": first, "attendance": "no_show"})
     assert done.status == 200 and "Marked no-show" in done.text and ">Held</button>" in done.text
