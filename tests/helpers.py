@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -138,3 +139,21 @@ def mails_to(directory: Path, address: str) -> list[Path]:
         if address.lower() in str(msg["To"]).lower():
             found.append(path)
     return found
+
+
+class WebhookReceiver(BaseHTTPRequestHandler):
+    """A webhook endpoint on loopback for ThreadingHTTPServer: records each POST (headers, body)
+    in ``got`` and answers the status codes queued in ``answers`` (then 200). Reset both before
+    a test: they are class attributes, shared by the server's threads."""
+
+    got: list[tuple[dict, bytes]] = []
+    answers: list[int] = []
+
+    def do_POST(self):  # noqa: N802 - http.server's name
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        WebhookReceiver.got.append((dict(self.headers), body))
+        self.send_response(WebhookReceiver.answers.pop(0) if WebhookReceiver.answers else 200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass

@@ -8,7 +8,7 @@ import email.policy
 import json
 import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import select, update
@@ -23,6 +23,7 @@ from bot.messages.webhooks import SIGNATURE_HEADER, WebhookSender, add_webhook, 
 from bot.ops.runtime import vault
 from bot.store.models import BookingBlock, CalendarEvent, OutboxMessage, Queue
 from tests.helpers import NINE_TO_FIVE, add_queue, mails_to, utc
+from tests.helpers import WebhookReceiver as _Receiver
 
 VISITOR = Visitor(
     email="dana@acme.example",
@@ -143,20 +144,6 @@ def test_the_confirmation_carries_the_cancel_link(store, settings):
     text = _mails(store)[f"confirmation:{booking.booking_id}"].get_body(("plain",)).get_content()
     assert f"{settings.public_url}/booking/{booking.booking_id}/cancel?t=" in text
     svc.close()
-
-
-class _Receiver(BaseHTTPRequestHandler):
-    answers: list[int] = []
-    got: list[tuple[dict, bytes]] = []
-
-    def do_POST(self):  # noqa: N802 - http.server's name
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        _Receiver.got.append((dict(self.headers), body))
-        self.send_response(_Receiver.answers.pop(0) if _Receiver.answers else 200)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
 
 
 def test_webhooks_are_signed_retried_and_stop_after_success(store, settings, clock):

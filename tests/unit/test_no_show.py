@@ -7,7 +7,7 @@ import json
 import re
 import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import select
@@ -22,22 +22,9 @@ from bot.messages.webhooks import SIGNATURE_HEADER, WebhookSender, add_webhook, 
 from bot.ops.runtime import vault
 from bot.store.models import Booking, OutboxMessage
 from tests.helpers import NINE_TO_FIVE, add_queue
+from tests.helpers import WebhookReceiver as _Receiver
 
 VISITOR = Visitor(email="nia@acme.example", first_name="Nia", company_name="Acme", timezone="Europe/London")
-
-
-class _Receiver(BaseHTTPRequestHandler):
-    got: list[tuple[dict, bytes]] = []
-    answers: list[int] = []
-
-    def do_POST(self):  # noqa: N802 - http.server's name
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        _Receiver.got.append((dict(self.headers), body))
-        self.send_response(_Receiver.answers.pop(0) if _Receiver.answers else 200)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
 
 
 @pytest.fixture
