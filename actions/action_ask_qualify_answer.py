@@ -17,7 +17,7 @@ class ActionAskQualifyAnswer(Action):
         return "action_ask_qualify_answer"
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]) -> list[EventType]:
-        asked = await question(tracker)
+        asked = question(tracker)
         if asked is None:
             return []
         language = lang(tracker)

@@ -175,10 +175,11 @@ def answers(tracker: Tracker) -> dict[str, Any]:
     return {k: v for k, v in raw.items() if not k.startswith("_")} if isinstance(raw, dict) else {}
 
 
-async def question(tracker: Tracker) -> Any:
+def question(tracker: Tracker) -> Any:
     """The qualification question the routing rules need answered before times can be offered
-    (``routing.yml`` questions:), or None. Never one already asked."""
-    return await call(runtime.service().question, tracker.get_slot("queue"), visitor(tracker))
+    (``routing.yml`` questions:), or None. Never one already asked. Pure (the rules in memory,
+    no I/O), so it runs here rather than in the blocking-call thread pool."""
+    return runtime.service().question(tracker.get_slot("queue"), visitor(tracker))
 
 
 def show_offers(dispatcher: CollectingDispatcher, tracker: Tracker, page: OfferPage, intro: str) -> list[EventType]:
@@ -229,7 +230,7 @@ async def offer(
         not moving
         and not requested_slot(tracker)
         and tracker.latest_action_name != "booking_form"  # the form just ended: it asked what it needed
-        and await question(tracker) is not None
+        and question(tracker) is not None
     ):
         # A routing rule needs an answer first: the booking form asks what is missing, then offers.
         return [FollowupAction("booking_form")]

@@ -37,7 +37,7 @@ class ValidateBookingForm(FormValidationAction):
         (``qualify_answer``, last in the domain's list) only while a rule needs an answer the
         metadata lacks — decided once the details are in (the e-mail domain may decide)."""
         details = [s for s in domain_slots if s != "qualify_answer"]
-        if all(tracker.get_slot(s) for s in details) and await question(tracker) is not None:
+        if all(tracker.get_slot(s) for s in details) and question(tracker) is not None:
             return domain_slots
         return details
 
@@ -161,7 +161,7 @@ class ValidateBookingForm(FormValidationAction):
         choice) and kept under its id; not understood, asked once more, then kept as None (not
         asked again: the rules decide without it). Cleared each time, so the form asks the next
         question the rules need, or ends."""
-        asked = await question(tracker)
+        asked = question(tracker)
         if asked is None:  # nothing to ask any more (the e-mail was corrected, say)
             return {"qualify_answer": None}
         fixed = self._correction(value, tracker, dispatcher, "qualify_answer")

@@ -234,18 +234,20 @@ class Offering:
                 per_day[d] = per_day.get(d, 0) + 1
             out.append(
                 AgentParts(
-                    a.id,
-                    tz,
-                    a.weekly,
+                    AgentSchedule(
+                        a.id,
+                        tz,
+                        a.weekly,
+                        overrides=overrides[a.id],
+                        time_off=time_off[a.id],
+                        max_per_day=a.max_meetings_per_day,
+                        booked_per_day=per_day,
+                        buffer_before_minutes=a.buffer_before_minutes,
+                        buffer_after_minutes=a.buffer_after_minutes,
+                        min_notice_minutes=a.min_notice_minutes,
+                    ),
                     calendar=provider_busy.get(a.id),
                     own=own[a.id],
-                    overrides=overrides[a.id],
-                    time_off=time_off[a.id],
-                    max_per_day=a.max_meetings_per_day,
-                    booked_per_day=per_day,
-                    buffer_before_minutes=a.buffer_before_minutes,
-                    buffer_after_minutes=a.buffer_after_minutes,
-                    min_notice_minutes=a.min_notice_minutes,
                 )
             )
         return out

@@ -379,14 +379,14 @@ def routing_metadata(queue_slug: str | None, visitor: Any) -> dict[str, Any]:
     company = {**(visitor.company or {})}
     if visitor.company_name and "name" not in company:
         company["name"] = visitor.company_name
-    answers = dict(getattr(visitor, "answers", None) or {})
+    answers = dict(visitor.answers or {})
     return {"queue": queue_slug, "person": person, "company": company, "answers": answers}
 
 
-def decide(rules: list[Rule], metadata: dict[str, Any]) -> Decision:
+def decide(rules: Routing, metadata: dict[str, Any]) -> Decision:
     """The first rule whose conditions all hold for ``metadata`` (the widget's, as sent, with
     ``answers`` to the questions). A question not answered is a missing value."""
-    questions = getattr(rules, "questions", None)
+    questions = rules.questions
     for rule in rules:
         if rule.default or all(holds(a, c, _value(metadata, a, questions)) for a, c in rule.when.items()):
             why = tuple(f"{a} = {_value(metadata, a, questions)!r} matches {c!r}" for a, c in rule.when.items())
@@ -394,7 +394,7 @@ def decide(rules: list[Rule], metadata: dict[str, Any]) -> Decision:
     raise AssertionError("parse() guarantees a default rule")
 
 
-def pending(rules: list[Rule], metadata: dict[str, Any]) -> Question | None:
+def pending(rules: Routing, metadata: dict[str, Any]) -> Question | None:
     """The question to ask before deciding, or None when the rules can decide now.
 
     Rules are read in order as :func:`decide` does. A rule whose known conditions fail is passed
@@ -402,7 +402,7 @@ def pending(rules: list[Rule], metadata: dict[str, Any]) -> Question | None:
     an answer not given yet (not in ``metadata["answers"]``, not in the metadata field its
     ``from:`` names) asks that question. A question in ``answers`` — even with None, "not
     understood" — is never asked again."""
-    questions: dict[str, Question] = getattr(rules, "questions", None) or {}
+    questions = rules.questions
     if not questions:
         return None
     answers = metadata.get("answers") or {}
@@ -497,14 +497,13 @@ def read_country(text: str) -> str | None:
 def read_choice(question: Question, text: str) -> str | None:
     """The choice a visitor clicked or typed: its label in any language, or its value."""
     said = _fold(text or "").strip(" .!?")
-    for c in question.choices:
-        names = {_fold(c.value)} | {_fold(v) for v in c.label.values()}
-        if said in names:
-            return c.value
-    for c in question.choices:  # "buying, I think": a label inside the answer
-        names = {_fold(c.value)} | {_fold(v) for v in c.label.values()}
-        if any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", said) for n in names if len(n) > 2):
-            return c.value
+    names = [(c.value, {_fold(c.value)} | {_fold(v) for v in c.label.values()}) for c in question.choices]
+    for value, folded in names:
+        if said in folded:
+            return value
+    for value, folded in names:  # "buying, I think": a label inside the answer
+        if any(re.search(rf"(?<!\w){re.escape(n)}(?!\w)", said) for n in folded if len(n) > 2):
+            return value
     return None
 
 

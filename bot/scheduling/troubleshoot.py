@@ -11,17 +11,15 @@ when the engine offers the time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Sequence
 from zoneinfo import ZoneInfo
 
 from bot.scheduling.engine import (
     AgentSchedule,
     Busy,
-    Overrides,
     Rules,
-    WeeklyHours,
     from_minute,
     is_free,
     to_minute,
@@ -49,36 +47,16 @@ REASONS = (
 
 @dataclass(frozen=True)
 class AgentParts:
-    """One agent's schedule with its busy time kept by source."""
+    """One agent's schedule with its busy time kept by source: ``rules`` is the engine's
+    schedule without busy time (hours, overrides, time off, cap, buffers, notice)."""
 
-    agent_id: int
-    timezone: ZoneInfo
-    weekly: WeeklyHours
+    rules: AgentSchedule
     calendar: Busy | Sequence[Interval] | None  # None: the calendar could not be read
     own: Sequence[Interval] = ()  # our bookings that hold the agent
-    overrides: Overrides = field(default_factory=dict)
-    time_off: Sequence[Interval] = ()
-    max_per_day: int | None = None
-    booked_per_day: Mapping[date, int] = field(default_factory=dict)
-    buffer_before_minutes: int = 0
-    buffer_after_minutes: int = 0
-    min_notice_minutes: int = 0
 
     def schedule(self) -> AgentSchedule:
         """The engine's view (both busy sources together; an unreadable calendar as no busy time)."""
-        return AgentSchedule(
-            self.agent_id,
-            self.timezone,
-            self.weekly,
-            busy=Busy.concat([Busy.of(self.calendar or ()), Busy.from_intervals(self.own)]),
-            overrides=self.overrides,
-            time_off=self.time_off,
-            max_per_day=self.max_per_day,
-            booked_per_day=self.booked_per_day,
-            buffer_before_minutes=self.buffer_before_minutes,
-            buffer_after_minutes=self.buffer_after_minutes,
-            min_notice_minutes=self.min_notice_minutes,
-        )
+        return replace(self.rules, busy=Busy.concat([Busy.of(self.calendar or ()), Busy.from_intervals(self.own)]))
 
 
 @dataclass(frozen=True)
@@ -100,8 +78,9 @@ def _overlap(intervals: Sequence[Interval], lo: datetime, hi: datetime) -> Inter
     return next((iv for iv in sorted(intervals, key=lambda i: i.start) if iv.start < hi and iv.end > lo), None)
 
 
-def explain(agent: AgentParts, rules: Rules, now: datetime, start: datetime) -> Verdict:
-    """The first rule that keeps a meeting at ``start`` from being offered with ``agent``."""
+def explain(parts: AgentParts, rules: Rules, now: datetime, start: datetime) -> Verdict:
+    """The first rule that keeps a meeting at ``start`` from being offered with the agent of ``parts``."""
+    agent = parts.rules
     tz = agent.timezone
     end = start + timedelta(minutes=rules.meeting_minutes)
     now = from_minute(to_minute(now, ceil=True))  # the engine counts from the next whole minute
@@ -135,10 +114,10 @@ def explain(agent: AgentParts, rules: Rules, now: datetime, start: datetime) -> 
         return no(
             "daily cap", f"already {agent.booked_per_day.get(day, 0)} meetings on {day} (at most {agent.max_per_day})"
         )
-    if agent.calendar is None:
+    if parts.calendar is None:
         return no("calendar unreadable", "the calendar could not be read, so none of the agent's times are offered")
-    calendar = Busy.of(agent.calendar).intervals()
-    mine = _overlap(agent.own, start, end)
+    calendar = Busy.of(parts.calendar).intervals()
+    mine = _overlap(parts.own, start, end)
     if mine is not None:
         return no("our booking", f"booked with us {_hm(mine.start, tz)}–{mine.end.astimezone(tz):%H:%M}")
     busy = _overlap(calendar, start, end)
@@ -147,14 +126,14 @@ def explain(agent: AgentParts, rules: Rules, now: datetime, start: datetime) -> 
     before = max(rules.buffer_before_minutes, agent.buffer_before_minutes)
     after = max(rules.buffer_after_minutes, agent.buffer_after_minutes)
     # A meeting needs `before` free minutes before it and `after` free minutes after it.
-    near = _overlap([*agent.own, *calendar], start - timedelta(minutes=before), end + timedelta(minutes=after))
+    near = _overlap([*parts.own, *calendar], start - timedelta(minutes=before), end + timedelta(minutes=after))
     if near is not None:
         return no(
             "buffer",
             f"too close to busy time {_hm(near.start, tz)}–{near.end.astimezone(tz):%H:%M} "
             f"(buffers: {before} min before a meeting, {after} min after)",
         )
-    if not is_free(agent.schedule(), rules, Interval(start, end), now):  # the engine has the last word
+    if not is_free(parts.schedule(), rules, Interval(start, end), now):  # the engine has the last word
         return no("other", "not offered by the slot engine, and no rule above says why: please report it")
     return no("offered", "free: offered to visitors (routing then picks among the free agents)")
 

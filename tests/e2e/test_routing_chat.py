@@ -64,10 +64,6 @@ def test_a_big_account_books_and_the_explanation_names_the_rule(stack):
     assert "Routing rule 'big accounts' (routing.yml line" in explained and "answer.team_size = '25,000'" in explained
 
 
-def questions_in(replies, question):
-    return sum(texts([r]).count(question) for r in replies)
-
-
 def test_a_typed_answer_to_a_qualification_question_routes_the_booking_and_is_not_asked_again(stack):
     sender = "e2e-routing-ask-en"
     meta = {

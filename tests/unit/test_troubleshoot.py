@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -11,7 +12,7 @@ from hypothesis import settings as examples
 from hypothesis import strategies as st
 
 from bot.errors import UnknownQueue
-from bot.scheduling.engine import Rules, is_free
+from bot.scheduling.engine import AgentSchedule, Rules, is_free
 from bot.scheduling.intervals import Interval
 from bot.scheduling.troubleshoot import REASONS, AgentParts, explain
 
@@ -30,8 +31,8 @@ def span(day: int, h1: float, h2: float) -> Interval:
     return Interval(paris(day, int(h1), int(h1 % 1 * 60)), paris(day, int(h2), int(h2 % 1 * 60)))
 
 
-def agent(**kw) -> AgentParts:
-    return AgentParts(**{"agent_id": 7, "timezone": PARIS, "weekly": WEEKDAYS, "calendar": [], **kw})
+def agent(calendar=(), own=(), **kw) -> AgentParts:
+    return AgentParts(AgentSchedule(**{"agent_id": 7, "timezone": PARIS, "weekly": WEEKDAYS, **kw}), calendar, own)
 
 
 def reason(a: AgentParts, start: datetime, rules: Rules = RULES) -> str:
@@ -93,12 +94,10 @@ def parts(draw) -> AgentParts:
         for d in draw(st.sets(st.integers(0, 15), max_size=3))
     }
     cap = draw(st.sampled_from([None, 0, 1, 2]))
-    return AgentParts(
+    schedule = AgentSchedule(
         agent_id=1,
         timezone=draw(st.sampled_from([PARIS, ZoneInfo("America/New_York"), ZoneInfo("Asia/Tokyo")])),
         weekly=weekly,
-        calendar=intervals(4),
-        own=intervals(2),
         overrides=overrides,
         time_off=intervals(1),
         max_per_day=cap,
@@ -107,6 +106,7 @@ def parts(draw) -> AgentParts:
         buffer_after_minutes=draw(st.sampled_from([0, 15])),
         min_notice_minutes=draw(st.sampled_from([0, 600])),
     )
+    return AgentParts(schedule, calendar=intervals(4), own=intervals(2))
 
 
 @examples(max_examples=400, deadline=None)
@@ -124,7 +124,7 @@ def test_says_offered_exactly_when_the_engine_offers_and_always_names_a_rule(a, 
     engine = is_free(a.schedule(), rules, Interval(start, start + timedelta(minutes=30)), NOW)
     assert verdict.reason in REASONS and verdict.reason != "other", verdict
     assert verdict.offered == engine, (verdict, engine)
-    unreadable = AgentParts(**{**a.__dict__, "calendar": None})
+    unreadable = replace(a, calendar=None)
     assert not explain(unreadable, rules, NOW, start).offered  # never offered without a readable calendar
 
 
